@@ -1,0 +1,113 @@
+-- Warehouse bootstrap: schemas and the tables ingestion owns. Idempotent; run on every start.
+-- dbt owns staging / intermediate / marts / snapshots and creates them itself.
+
+create schema if not exists raw;
+create schema if not exists ops;
+create schema if not exists control;
+
+-- Integrations: one row per (tenant, provider, name). Credentials and webhook secret are
+-- AES-256-GCM ciphertexts (see ingestion/vault.py); the key id says which key sealed them.
+create table if not exists control.integrations (
+    integration_id   bigserial primary key,
+    tenant_id        text not null,
+    provider         text not null,
+    name             text not null,
+    external_ids     jsonb not null default '{}'::jsonb,
+    base_url         text,
+    credentials      bytea not null,
+    webhook_secret   bytea,
+    key_id           text not null,
+    is_active        boolean not null default true,
+    created_at       timestamptz not null default now(),
+    updated_at       timestamptz not null default now(),
+    unique (tenant_id, provider, name)
+);
+
+-- One row per extraction of one integration over one interval.
+create table if not exists ops.sync_runs (
+    sync_run_id      bigserial primary key,
+    integration_id   bigint not null references control.integrations (integration_id),
+    tenant_id        text not null,
+    provider         text not null,
+    interval_start   timestamptz not null,
+    interval_end     timestamptz not null,
+    started_at       timestamptz not null default now(),
+    finished_at      timestamptz,
+    status           text not null default 'running'
+                     check (status in ('running', 'success', 'failed')),
+    rows_fetched     bigint not null default 0,
+    rows_written     bigint not null default 0,
+    rows_by_table    jsonb not null default '{}'::jsonb,
+    error            text,
+    run_label        text
+);
+create index if not exists sync_runs_integration_idx
+    on ops.sync_runs (integration_id, interval_start);
+
+-- Data-quality and operational alerts; dedup_key keeps one open alert per finding.
+create table if not exists ops.alerts (
+    alert_id         bigserial primary key,
+    tenant_id        text,
+    severity         text not null check (severity in ('info', 'warning', 'critical')),
+    kind             text not null,
+    dedup_key        text not null unique,
+    message          text not null,
+    details          jsonb not null default '{}'::jsonb,
+    created_at       timestamptz not null default now(),
+    notified_at      timestamptz
+);
+
+-- Raw tables share one shape (see ingestion/raw_tables.py): provider payload as jsonb plus the
+-- keys staging needs, the payload hash that makes loads idempotent, and lineage columns.
+-- A changed record (same external_id, new hash) adds a version; staging reads the latest.
+create table if not exists raw.pluggy_accounts (
+    tenant_id        text not null,
+    integration_id   bigint not null,
+    sync_run_id      bigint,
+    source           text not null default 'api',
+    external_id      text not null,
+    payload_hash     text not null,
+    payload          jsonb not null,
+    loaded_at        timestamptz not null default now(),
+    item_id          text,
+    unique (tenant_id, external_id, payload_hash)
+);
+
+create table if not exists raw.pluggy_transactions (
+    tenant_id        text not null,
+    integration_id   bigint not null,
+    sync_run_id      bigint,
+    source           text not null default 'api',
+    external_id      text not null,
+    payload_hash     text not null,
+    payload          jsonb not null,
+    loaded_at        timestamptz not null default now(),
+    account_id       text,
+    unique (tenant_id, external_id, payload_hash)
+);
+
+create table if not exists raw.ifood_sales (
+    tenant_id        text not null,
+    integration_id   bigint not null,
+    sync_run_id      bigint,
+    source           text not null default 'api',
+    external_id      text not null,
+    payload_hash     text not null,
+    payload          jsonb not null,
+    loaded_at        timestamptz not null default now(),
+    merchant_id      text,
+    unique (tenant_id, external_id, payload_hash)
+);
+
+create table if not exists raw.ifood_financial_events (
+    tenant_id        text not null,
+    integration_id   bigint not null,
+    sync_run_id      bigint,
+    source           text not null default 'api',
+    external_id      text not null,
+    payload_hash     text not null,
+    payload          jsonb not null,
+    loaded_at        timestamptz not null default now(),
+    merchant_id      text,
+    unique (tenant_id, external_id, payload_hash)
+);
