@@ -16,6 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ DATABASE_NAME = "conciliador"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 
-@dataclass(frozen=True)
+@dataclass
 class EmbeddedServer:
     """A project-local PostgreSQL data directory and how to reach it."""
 
@@ -85,7 +86,7 @@ class EmbeddedServer:
             run_as,
         )
         _write_state({"port": port})
-        object.__setattr__(self, "port", port)
+        self.port = port
         with psycopg.connect(self._admin_url(), autocommit=True) as conn:
             exists = conn.execute(
                 "select 1 from pg_database where datname = %s", (DATABASE_NAME,)
@@ -157,6 +158,12 @@ def engine(url: str) -> sa.Engine:
 def sqlalchemy_url(url: str) -> str:
     """SQLAlchemy needs the driver spelled out; psycopg (v3) is the one we ship."""
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server and credentials, another database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + dbname))
 
 
 def connection_parts(url: str) -> dict[str, str | int]:

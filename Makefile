@@ -1,0 +1,39 @@
+# Two commands matter: `make demo` (end to end on the embedded warehouse) and `make test`.
+# Both create the environment from uv.lock on first use; nothing else needs installing.
+
+PYTHON ?= python3
+TOOLS  := .tools
+UV     := $(TOOLS)/bin/uv
+VENV   := .venv
+STAMP  := $(VENV)/.synced
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: demo test lint bench bench-ingest env clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+$(STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --all-groups --python $(PYTHON)
+	@touch $(STAMP)
+
+env: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/conciliador demo
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: bench-ingest
+
+bench-ingest: $(STAMP)
+	$(VENV)/bin/python -m bench.ingest $(ARGS)
+
+clean:
+	-$(VENV)/bin/conciliador db down
+	rm -rf .conciliador $(VENV) $(TOOLS)

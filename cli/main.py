@@ -1,0 +1,50 @@
+"""The `conciliador` console script: product commands plus the sandbox and the demo.
+
+This composition layer is the only code that sees both product modules and the sandbox;
+product code itself never imports the sandbox.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import typer
+
+from ingestion import cli as product
+from ingestion.errors import UserError
+
+app = typer.Typer(
+    help="Conciliador: reconciliation warehouse for Brazilian commerce money flows.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(product.db_app, name="db")
+app.add_typer(product.integrations_app, name="integrations")
+app.command("sync")(product.sync_command)
+app.command("run")(product.run_command)
+app.command("dbt", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(product.dbt_command)
+
+
+def _register_optional() -> None:
+    from cli.demo import demo_command
+    from sandbox.cli import app as sandbox_app
+
+    app.add_typer(sandbox_app, name="sandbox", help="The offline sandbox: synthetic world and fake provider APIs.")
+    app.command("demo")(demo_command)
+
+
+_register_optional()
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="platformdirs")
+    try:
+        app()
+    except UserError as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Product commands: the warehouse, integrations, manual syncs and DAG runs.
+
+Every command turns bad input into one sentence (UserError) rather than a traceback; the
+console entry point (`cli/main.py`) prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import psycopg
+import typer
+
+from ingestion import integrations as integrations_store
+from ingestion.errors import UserError
+from ingestion.vault import Keyring, new_key_spec
+from ingestion.warehouse import EmbeddedServer, check_reachable, database_url, ensure_schema
+from ingestion.settings import external_database_url
+
+db_app = typer.Typer(help="The warehouse: embedded PostgreSQL by default, DATABASE_URL otherwise.", no_args_is_help=True)
+integrations_app = typer.Typer(help="Integrations (tenant × provider) and their encrypted credentials.", no_args_is_help=True)
+
+
+def parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option} must be a date like 2026-10-31; got {value!r}.") from None
+
+
+def parse_pairs(values: list[str], option: str) -> dict[str, list[str]]:
+    pairs: dict[str, list[str]] = {}
+    for value in values:
+        key, sep, item = value.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"{option} takes NAME=VALUE; got {value!r}.")
+        pairs.setdefault(key.strip(), []).extend(v for v in item.split(",") if v)
+    return pairs
+
+
+def connect() -> psycopg.Connection:
+    url = database_url()
+    check_reachable(url)
+    ensure_schema(url)
+    return psycopg.connect(url)
+
+
+# ---------------------------------------------------------------- db
+
+
+@db_app.command("up")
+def db_up() -> None:
+    """Start the embedded PostgreSQL (initialising it on first use) and create the schemas."""
+    if external_database_url():
+        url = database_url()
+        check_reachable(url)
+        ensure_schema(url)
+        typer.echo("DATABASE_URL is set: using that server; schemas are in place.")
+        return
+    url = database_url()
+    ensure_schema(url)
+    typer.echo(f"Embedded warehouse is up: {url}")
+
+
+@db_app.command("down")
+def db_down() -> None:
+    """Stop the embedded PostgreSQL (data stays in .conciliador/pgdata)."""
+    if external_database_url():
+        raise UserError("DATABASE_URL is set, so there is no embedded server to stop; unset it to manage the embedded one.")
+    stopped = EmbeddedServer.default().stop()
+    typer.echo("Embedded warehouse stopped." if stopped else "Embedded warehouse was not running.")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the connection URL (starting the embedded server if needed)."""
+    typer.echo(database_url())
+
+
+@db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def db_psql(ctx: typer.Context) -> None:
+    """Open psql on the warehouse; extra arguments go to psql (e.g. -c "select ...")."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    url = database_url()
+    check_reachable(url)
+    raise typer.Exit(subprocess.call([str(POSTGRES_BIN_PATH / "psql"), url, *ctx.args]))
+
+
+# ---------------------------------------------------------------- integrations
+
+
+@integrations_app.command("add")
+def integrations_add(
+    tenant: Annotated[str, typer.Option(help="Tenant id every row of this integration carries.")],
+    provider: Annotated[str, typer.Option(help="Provider name, e.g. pluggy or ifood.")],
+    credential: Annotated[list[str], typer.Option(help="NAME=VALUE, e.g. client_id=...; repeatable.")] = [],  # noqa: B006
+    external_id: Annotated[list[str], typer.Option(help="NAME=ID[,ID], e.g. item_ids=...; repeatable.")] = [],  # noqa: B006
+    name: Annotated[str, typer.Option(help="Distinguishes several integrations of one provider.")] = "default",
+    base_url: Annotated[str | None, typer.Option(help="API base URL; default: the provider's real one.")] = None,
+    webhook_secret: Annotated[str | None, typer.Option(envvar="CONCILIADOR_WEBHOOK_SECRET", help="Stored encrypted.")] = None,
+) -> None:
+    """Add (or replace) an integration; credentials are stored AES-256-GCM encrypted."""
+    creds = {k: v[-1] if v else "" for k, v in parse_pairs(credential, "--credential").items()}
+    with connect() as conn:
+        integration = integrations_store.add(
+            conn, Keyring.load(), tenant_id=tenant, provider=provider, credentials=creds,
+            external_ids=parse_pairs(external_id, "--external-id"), name=name, base_url=base_url,
+            webhook_secret=webhook_secret,
+        )
+    typer.echo(f"Integration {integration.integration_id} ({integration.tenant_id}/{integration.provider}/{integration.name}) is active.")
+
+
+@integrations_app.command("list")
+def integrations_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List integrations (never their secrets)."""
+    with connect() as conn:
+        rows = integrations_store.list_all(conn)
+    if as_json:
+        typer.echo(json.dumps([r.__dict__ for r in rows], indent=2))
+        return
+    if not rows:
+        typer.echo("No integrations yet; add one with `conciliador integrations add`.")
+    for r in rows:
+        state = "active" if r.is_active else "disabled"
+        ids = "; ".join(f"{k}={','.join(v)}" for k, v in r.external_ids.items())
+        typer.echo(f"{r.integration_id:>4}  {r.tenant_id:<14} {r.provider:<8} {r.name:<10} {state:<8} {ids}  {r.base_url or ''}")
+
+
+@integrations_app.command("disable")
+def integrations_disable(integration_id: int) -> None:
+    """Stop extracting an integration (its data stays)."""
+    with connect() as conn:
+        integration = integrations_store.disable(conn, integration_id)
+    typer.echo(f"Integration {integration_id} ({integration.tenant_id}/{integration.provider}) is disabled.")
+
+
+@integrations_app.command("rotate-key")
+def integrations_rotate_key() -> None:
+    """Re-encrypt every stored secret with the primary key of CONCILIADOR_SECRET_KEYS."""
+    with connect() as conn:
+        changed = integrations_store.rotate(conn, Keyring.load())
+    typer.echo(f"Re-encrypted {changed} integration(s) under the primary key.")
+
+
+@integrations_app.command("new-key")
+def integrations_new_key(key_id: Annotated[str, typer.Option(help="Name for the key.")] = "") -> None:
+    """Print a fresh key entry to put first in CONCILIADOR_SECRET_KEYS."""
+    typer.echo(new_key_spec(key_id or datetime.now().strftime("k%Y%m%d%H%M")))
+
+
+# ---------------------------------------------------------------- syncs and runs
+
+
+def sync_command(
+    integration_id: Annotated[int, typer.Option("--integration", help="Integration id (see `integrations list`).")],
+    start: Annotated[str, typer.Option(help="First business date, e.g. 2026-10-01.")],
+    end: Annotated[str, typer.Option(help="Last business date (inclusive).")],
+) -> None:
+    """Extract one integration over a date range into raw (no dbt)."""
+    from ingestion.sync import run_sync
+    from plugins.providers.base import Interval
+
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    if last < first:
+        raise UserError(f"--end {last} is before --start {first}.")
+    with connect():
+        pass
+    result = run_sync(database_url(), integration_id, Interval.for_dates(first, last), run_label="cli")
+    typer.echo(f"sync run {result.sync_run_id}: fetched {result.rows_fetched}, wrote {result.rows_written} new rows")
+
+
+def run_command(
+    day: Annotated[str, typer.Option("--date", help="Business date whose data interval to run, e.g. 2026-10-30.")],
+    lookback_days: Annotated[int, typer.Option(min=0, max=366, help="Also re-extract this many earlier days.")] = 2,
+) -> None:
+    """Run the daily DAG once for a day with `airflow dags test` (extract every integration, dbt build)."""
+    from ingestion.airflow_runner import dag_test
+
+    with connect():
+        pass
+    dag_test(parse_date(day, "--date"), conf={"lookback_days": lookback_days})
+    typer.echo(f"DAG run for {day} succeeded.")
+
+
+def dbt_command(ctx: typer.Context) -> None:
+    """Run dbt against the warehouse, e.g. `conciliador dbt build --select marts`."""
+    from ingestion.dbt_runner import run_dbt
+
+    url = database_url()
+    check_reachable(url)
+    ensure_schema(url)
+    run_dbt(url, tuple(ctx.args) or ("build",))
+
+
+def airflow_home() -> Path:
+    from ingestion.airflow_runner import airflow_env
+
+    return Path(airflow_env()["AIRFLOW_HOME"])
+
+
+def env_summary() -> str:
+    return "DATABASE_URL" if os.environ.get("DATABASE_URL") else "embedded warehouse"

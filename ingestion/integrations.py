@@ -1,0 +1,157 @@
+"""The control table of integrations: who we extract from, for which tenant, with what secrets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import psycopg
+from psycopg.rows import dict_row
+
+from ingestion.errors import UserError
+from ingestion.vault import Keyring
+from plugins.providers.errors import UnknownProviderError
+from plugins.providers.registry import provider_class
+
+
+@dataclass(frozen=True)
+class Integration:
+    integration_id: int
+    tenant_id: str
+    provider: str
+    name: str
+    external_ids: dict[str, list[str]]
+    base_url: str | None
+    key_id: str
+    is_active: bool
+
+    def context(self, field: str) -> str:
+        return _context(self.tenant_id, self.provider, self.name, field)
+
+
+def add(
+    conn: psycopg.Connection,
+    keyring: Keyring,
+    *,
+    tenant_id: str,
+    provider: str,
+    credentials: Mapping[str, str],
+    external_ids: Mapping[str, Sequence[str]],
+    name: str = "default",
+    base_url: str | None = None,
+    webhook_secret: str | None = None,
+) -> Integration:
+    """Create or replace an integration (same tenant, provider and name), re-activating it."""
+    cls = _provider(provider)
+    if not tenant_id.strip():
+        raise UserError("The tenant id is empty; pass --tenant with a non-empty id.")
+    missing = [f for f in cls.credential_fields if not str(credentials.get(f, "")).strip()]
+    if missing:
+        raise UserError(f"{provider} needs credentials {', '.join(missing)}; pass them with --credential NAME=VALUE.")
+    ids = {key: [str(v) for v in values if str(v).strip()] for key, values in external_ids.items()}
+    empty = [f for f in cls.external_id_fields if not ids.get(f)]
+    if empty:
+        raise UserError(f"{provider} needs at least one id in {', '.join(empty)}; pass them with --external-id NAME=ID.")
+    if base_url is not None:
+        parsed = urlparse(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise UserError(f"Base URL {base_url!r} is not an http(s) URL.")
+    sealed = keyring.seal({k: str(v) for k, v in credentials.items()}, context=_context(tenant_id, provider, name, "credentials"))
+    secret = (
+        keyring.seal(webhook_secret, context=_context(tenant_id, provider, name, "webhook_secret"))
+        if webhook_secret
+        else None
+    )
+    row = conn.execute(
+        """
+        insert into control.integrations
+            (tenant_id, provider, name, external_ids, base_url, credentials, webhook_secret, key_id, is_active)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, true)
+        on conflict (tenant_id, provider, name) do update set
+            external_ids = excluded.external_ids, base_url = excluded.base_url,
+            credentials = excluded.credentials, webhook_secret = excluded.webhook_secret,
+            key_id = excluded.key_id, is_active = true, updated_at = now()
+        returning integration_id
+        """,
+        (tenant_id, provider, name, json.dumps(ids), base_url, sealed, secret, keyring.primary_id),
+    ).fetchone()
+    conn.commit()
+    return get(conn, row[0])
+
+
+def get(conn: psycopg.Connection, integration_id: int) -> Integration:
+    rows = _select(conn, "where integration_id = %s", (integration_id,))
+    if not rows:
+        raise UserError(f"No integration with id {integration_id}; `conciliador integrations list` shows them.")
+    return rows[0]
+
+
+def list_all(conn: psycopg.Connection, *, active_only: bool = False) -> list[Integration]:
+    return _select(conn, "where is_active" if active_only else "", ())
+
+
+def disable(conn: psycopg.Connection, integration_id: int) -> Integration:
+    integration = get(conn, integration_id)
+    conn.execute(
+        "update control.integrations set is_active = false, updated_at = now() where integration_id = %s",
+        (integration_id,),
+    )
+    conn.commit()
+    return integration
+
+
+def credentials(conn: psycopg.Connection, keyring: Keyring, integration: Integration) -> dict[str, str]:
+    blob = conn.execute(
+        "select credentials from control.integrations where integration_id = %s", (integration.integration_id,)
+    ).fetchone()[0]
+    return keyring.open_json(bytes(blob), key_id=integration.key_id, context=integration.context("credentials"))
+
+
+def rotate(conn: psycopg.Connection, keyring: Keyring) -> int:
+    """Re-seal every secret under the primary key; returns how many integrations changed."""
+    changed = 0
+    with conn.transaction():
+        rows = conn.execute(
+            "select integration_id, tenant_id, provider, name, credentials, webhook_secret, key_id "
+            "from control.integrations where key_id <> %s for update",
+            (keyring.primary_id,),
+        ).fetchall()
+        for integration_id, tenant_id, provider, name, creds, secret, key_id in rows:
+            ctx = _context(tenant_id, provider, name, "credentials")
+            plain = keyring.open(bytes(creds), key_id=key_id, context=ctx).decode()
+            new_creds = keyring.seal(plain, context=ctx)
+            new_secret = None
+            if secret is not None:
+                sctx = _context(tenant_id, provider, name, "webhook_secret")
+                new_secret = keyring.seal(keyring.open(bytes(secret), key_id=key_id, context=sctx).decode(), context=sctx)
+            conn.execute(
+                "update control.integrations set credentials = %s, webhook_secret = %s, key_id = %s, "
+                "updated_at = now() where integration_id = %s",
+                (new_creds, new_secret, keyring.primary_id, integration_id),
+            )
+            changed += 1
+    return changed
+
+
+def _select(conn: psycopg.Connection, where: str, params: tuple[Any, ...]) -> list[Integration]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "select integration_id, tenant_id, provider, name, external_ids, base_url, key_id, is_active "
+            f"from control.integrations {where} order by integration_id",
+            params,
+        )
+        return [Integration(**row) for row in cur.fetchall()]
+
+
+def _provider(name: str):
+    try:
+        return provider_class(name)
+    except UnknownProviderError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _context(tenant_id: str, provider: str, name: str, field: str) -> str:
+    return f"control.integrations|{tenant_id}|{provider}|{name}|{field}"
