@@ -14,8 +14,12 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
 
+# The Compose schema ships inside the docker-compose 1.29.2 wheel; tests validate against it.
+COMPOSE_WHEEL := $(TOOLS)/wheels/docker_compose-1.29.2-py2.py3-none-any.whl
+
 $(STAMP): $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --all-groups --python $(PYTHON)
+	$(TOOLS)/bin/pip download --quiet --no-deps --only-binary=:all: -d $(TOOLS)/wheels docker-compose==1.29.2
 	@touch $(STAMP)
 
 env: $(STAMP)
