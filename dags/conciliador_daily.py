@@ -11,21 +11,28 @@ Backfills are runs over past intervals; reruns are idempotent.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, task
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 
 @dag(
     dag_id="conciliador_daily",
-    schedule="@daily",
+    # A data-interval timetable: each run covers one São Paulo business day [00:00, 24:00).
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="America/Sao_Paulo"),
     start_date=pendulum.datetime(2026, 1, 1, tz="America/Sao_Paulo"),
     catchup=False,
     max_active_runs=1,
     tags=["conciliador", "reconciliation"],
     doc_md=__doc__,
-    default_args={"owner": "conciliador", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": "conciliador",
+        "retries": 2,
+        "retry_delay": timedelta(seconds=int(os.environ.get("CONCILIADOR_RETRY_DELAY_SECONDS", "300"))),
+    },
     params={"lookback_days": Param(2, type="integer", minimum=0, maximum=366)},
 )
 def conciliador_daily():

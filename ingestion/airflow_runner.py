@@ -7,13 +7,15 @@ retries and XComs as the scheduler would, without a webserver or executor to ins
 from __future__ import annotations
 
 import json
+import sqlite3
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from ingestion.errors import UserError
+from plugins.providers.base import BUSINESS_TZ
 from ingestion.settings import DAGS_DIR, PROJECT_ROOT, state_dir
 
 DAG_ID = "conciliador_daily"
@@ -32,6 +34,8 @@ def airflow_env() -> dict[str, str]:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
         "CONCILIADOR_HOME": str(state_dir()),
+        # Local runs are attended: retry quickly instead of the scheduler's five minutes.
+        "CONCILIADOR_RETRY_DELAY_SECONDS": os.environ.get("CONCILIADOR_RETRY_DELAY_SECONDS", "5"),
     }
 
 
@@ -52,21 +56,44 @@ def ensure_metadata_db() -> None:
     marker.touch()
 
 
-def dag_test(logical_date: date, *, conf: dict | None = None) -> subprocess.CompletedProcess[str]:
-    """Run one DAG run for the day `logical_date` (its data interval) and fail if any task failed."""
+def dag_test(business_day: date, *, conf: dict | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the DAG once for one São Paulo business day and fail if any task failed.
+
+    A manual run at instant X covers the timetable interval that ends at X, so the run for
+    day D is the one triggered at D+1 00:00 in São Paulo: its data interval is exactly D.
+    """
     ensure_metadata_db()
-    args = ["dags", "test", DAG_ID, logical_date.isoformat()]
+    run_at = datetime.combine(business_day + timedelta(days=1), time.min, BUSINESS_TZ)
+    args = ["dags", "test", DAG_ID, run_at.isoformat()]
     if conf:
         args += ["--conf", json.dumps(conf)]
     result = _airflow(*args)
-    output = result.stdout + result.stderr
-    if "failed" in _final_state(output):
-        raise UserError(f"DAG run for {logical_date} failed:\n" + "\n".join(output.strip().splitlines()[-40:]))
+    state, failed_tasks = _run_outcome(run_at)
+    if state != "success":
+        output = (result.stdout + result.stderr).strip().splitlines()
+        raise UserError(
+            f"The DAG run for {business_day} ended {state or 'without a state'}"
+            f"{' (failed: ' + ', '.join(failed_tasks) + ')' if failed_tasks else ''}; last log lines:\n"
+            + "\n".join(output[-40:])
+        )
     return result
 
 
-def _final_state(output: str) -> str:
-    for line in reversed(output.splitlines()):
-        if "state=" in line.lower() or "dagrun" in line.lower():
-            return line.lower()
-    return ""
+def _run_outcome(run_at: datetime) -> tuple[str | None, list[str]]:
+    """Read the run's final state from the (project-local SQLite) metadata database."""
+    logical = run_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    with sqlite3.connect(state_dir() / "airflow" / "airflow.db") as db:
+        row = db.execute(
+            "select run_id, state from dag_run where dag_id = ? and logical_date like ? order by id desc limit 1",
+            (DAG_ID, logical + "%"),
+        ).fetchone()
+        if row is None:
+            return None, []
+        failed = [
+            task for (task,) in db.execute(
+                "select distinct task_id from task_instance where dag_id = ? and run_id = ? "
+                "and state in ('failed', 'upstream_failed')",
+                (DAG_ID, row[0]),
+            )
+        ]
+    return row[1], failed

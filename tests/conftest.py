@@ -47,9 +47,19 @@ def warehouse_url() -> str:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+def _truncate(url: str) -> str:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"truncate {', '.join(WAREHOUSE_TABLES)} restart identity cascade")
+    return url
+
+
 @pytest.fixture
 def clean_warehouse(warehouse_url: str) -> str:
     """An empty warehouse (schemas kept) for tests that count rows."""
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(f"truncate {', '.join(WAREHOUSE_TABLES)} restart identity cascade")
-    return warehouse_url
+    return _truncate(warehouse_url)
+
+
+@pytest.fixture(scope="module")
+def clean_module_warehouse(warehouse_url: str) -> str:
+    """An empty warehouse shared by the tests of one module (e.g. one expensive DAG run)."""
+    return _truncate(warehouse_url)
