@@ -41,29 +41,62 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000, help="bank transactions to serve (default 200k)")
     args = parser.parse_args()
     noise_per_day = max(1, math.ceil(args.rows / DAYS))
-    knobs = ["--seed", "1", "--tenants", "1", "--stores-per-tenant", "1", "--start", START.isoformat(),
-             "--days", str(DAYS), "--orders-per-day", "1", "--bank-noise-per-day", str(noise_per_day)]
+    knobs = [
+        "--seed",
+        "1",
+        "--tenants",
+        "1",
+        "--stores-per-tenant",
+        "1",
+        "--start",
+        START.isoformat(),
+        "--days",
+        str(DAYS),
+        "--orders-per-day",
+        "1",
+        "--bank-noise-per-day",
+        str(noise_per_day),
+    ]
 
     url = fresh_database("conciliador_bench")
     port = free_port()
     conciliador = str(Path(sys.executable).with_name("conciliador"))
     print(f"starting the sandbox with ~{noise_per_day * DAYS:,} bank transactions…", file=sys.stderr)
-    server = subprocess.Popen([conciliador, "sandbox", "serve", "--port", str(port), *knobs],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [conciliador, "sandbox", "serve", "--port", str(port), *knobs],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_healthy(f"http://127.0.0.1:{port}/_sandbox/health", server)
-        creds = json.loads(subprocess.run([conciliador, "sandbox", "credentials", "--json", "--port", str(port), *knobs],
-                                          check=True, capture_output=True, text=True).stdout)
+        creds = json.loads(
+            subprocess.run(
+                [conciliador, "sandbox", "credentials", "--json", "--port", str(port), *knobs],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
         tenant = creds["tenants"][0]
         provider = PluggyProvider(
-            credentials={"client_id": tenant["pluggy"]["client_id"], "client_secret": tenant["pluggy"]["client_secret"]},
-            external_ids={"item_ids": tenant["pluggy"]["item_ids"]}, base_url=creds["base_urls"]["pluggy"],
+            credentials={
+                "client_id": tenant["pluggy"]["client_id"],
+                "client_secret": tenant["pluggy"]["client_secret"],
+            },
+            external_ids={"item_ids": tenant["pluggy"]["item_ids"]},
+            base_url=creds["base_urls"]["pluggy"],
         )
         interval = Interval.for_dates(START, START + timedelta(days=DAYS - 1))
         with psycopg.connect(url) as conn, tqdm(unit=" rows", desc="extract+load", file=sys.stderr) as bar:
             started = time.perf_counter()
-            stats = raw_writer.write(conn, counted(provider.sync(interval), bar), tenant_id=tenant["tenant_id"],
-                                     integration_id=1, sync_run_id=None)
+            stats = raw_writer.write(
+                conn,
+                counted(provider.sync(interval), bar),
+                tenant_id=tenant["tenant_id"],
+                integration_id=1,
+                sync_run_id=None,
+            )
             conn.commit()
             seconds = time.perf_counter() - started
         provider.close()
@@ -74,8 +107,10 @@ def main() -> None:
     rows = stats.written["pluggy_transactions"]
     copy_seconds = plain_copy_seconds(url)
     print(f"extracted {stats.rows_fetched:,} records, wrote {stats.rows_written:,} rows", file=sys.stderr)
-    print(f"BENCH ingest rows={rows} seconds={seconds:.2f} rows_per_s={rows / seconds:.0f} "
-          f"copy_seconds={copy_seconds:.2f} vs_copy={seconds / copy_seconds:.2f}")
+    print(
+        f"BENCH ingest rows={rows} seconds={seconds:.2f} rows_per_s={rows / seconds:.0f} "
+        f"copy_seconds={copy_seconds:.2f} vs_copy={seconds / copy_seconds:.2f}"
+    )
 
 
 def counted(records, bar):
@@ -100,7 +135,7 @@ def plain_copy_seconds(url: str) -> float:
         started = time.perf_counter()
         with conn.cursor().copy(f"copy public.copy_baseline ({columns}) from stdin") as copy:
             for offset in range(0, len(data), 1 << 20):
-                copy.write(data[offset:offset + (1 << 20)])
+                copy.write(data[offset : offset + (1 << 20)])
         conn.commit()
         return time.perf_counter() - started
 

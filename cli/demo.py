@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Annotated, Iterator
+from typing import Annotated
 
 import psycopg
 import typer
@@ -50,8 +51,12 @@ def demo_command(
 ) -> None:
     """Generate a month, run the daily DAG over it and show the reconciliation."""
     config = WorldConfig(
-        seed=seed, tenants=tenants, stores_per_tenant=stores_per_tenant,
-        start=parse_date(start, "--start"), days=days, orders_per_day=orders_per_day,
+        seed=seed,
+        tenants=tenants,
+        stores_per_tenant=stores_per_tenant,
+        start=parse_date(start, "--start"),
+        days=days,
+        orders_per_day=orders_per_day,
     )
     with step("Starting the warehouse"):
         url = prepare_warehouse()
@@ -77,14 +82,30 @@ def register_sandbox_integrations(url: str, credentials: dict) -> None:
     with psycopg.connect(url) as conn:
         for tenant in credentials["tenants"]:
             integrations.add(
-                conn, keyring, tenant_id=tenant["tenant_id"], provider="pluggy", name="sandbox",
-                credentials={"client_id": tenant["pluggy"]["client_id"], "client_secret": tenant["pluggy"]["client_secret"]},
-                external_ids={"item_ids": tenant["pluggy"]["item_ids"]}, base_url=base_urls["pluggy"],
+                conn,
+                keyring,
+                tenant_id=tenant["tenant_id"],
+                provider="pluggy",
+                name="sandbox",
+                credentials={
+                    "client_id": tenant["pluggy"]["client_id"],
+                    "client_secret": tenant["pluggy"]["client_secret"],
+                },
+                external_ids={"item_ids": tenant["pluggy"]["item_ids"]},
+                base_url=base_urls["pluggy"],
             )
             integrations.add(
-                conn, keyring, tenant_id=tenant["tenant_id"], provider="ifood", name="sandbox",
-                credentials={"client_id": tenant["ifood"]["client_id"], "client_secret": tenant["ifood"]["client_secret"]},
-                external_ids={"merchant_ids": tenant["ifood"]["merchant_ids"]}, base_url=base_urls["ifood"],
+                conn,
+                keyring,
+                tenant_id=tenant["tenant_id"],
+                provider="ifood",
+                name="sandbox",
+                credentials={
+                    "client_id": tenant["ifood"]["client_id"],
+                    "client_secret": tenant["ifood"]["client_secret"],
+                },
+                external_ids={"merchant_ids": tenant["ifood"]["merchant_ids"]},
+                base_url=base_urls["ifood"],
             )
 
 
@@ -95,14 +116,19 @@ def report(url: str, world: World) -> None:
             "select tenant_id, order_id, status, divergence_reason from marts.fct_ifood_order_reconciliation"
         ).fetchall()
     if not rows:
-        raise UserError("The mart is empty after the run; check `conciliador db psql -c 'select * from ops.sync_runs'`.")
+        raise UserError(
+            "The mart is empty after the run; check `conciliador db psql -c 'select * from ops.sync_runs'`."
+        )
     seen = Counter(status for _, _, status, _ in rows)
     expected = Counter(row["status"] for row in truth.values())
     matches = sum(
-        1 for tenant_id, order_id, status, reason in rows
+        1
+        for tenant_id, order_id, status, reason in rows
         if (t := truth.get((tenant_id, order_id))) and t["status"] == status and t["reason"] == reason
     )
-    table = Table(title=f"iFood orders by reconciliation status (as of {world.config.start + timedelta(days=world.config.days)})")
+    table = Table(
+        title=f"iFood orders by reconciliation status (as of {world.config.start + timedelta(days=world.config.days)})"
+    )
     table.add_column("status")
     table.add_column("orders", justify="right")
     table.add_column("share", justify="right")
@@ -114,8 +140,8 @@ def report(url: str, world: World) -> None:
     verdict = "[green]all match[/green]" if matches == len(truth) == total else "[red]MISMATCH[/red]"
     Console().print(f"{matches} of {len(truth)} orders have the ground-truth status and reason: {verdict}")
     Console().print(
-        "Look at the rows: [bold]conciliador db psql -c \"select status, divergence_reason, count(*) "
-        "from marts.fct_ifood_order_reconciliation group by 1, 2 order by 1, 2\"[/bold]"
+        'Look at the rows: [bold]conciliador db psql -c "select status, divergence_reason, count(*) '
+        'from marts.fct_ifood_order_reconciliation group by 1, 2 order by 1, 2"[/bold]'
     )
     if matches != len(truth) or total != len(truth):
         raise typer.Exit(1)

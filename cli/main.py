@@ -13,6 +13,7 @@ import typer
 
 from ingestion import cli as product
 from ingestion.errors import UserError
+from plugins.providers.errors import AuthenticationError, ProviderError
 
 app = typer.Typer(
     help="Conciliador: reconciliation warehouse for Brazilian commerce money flows.",
@@ -43,6 +44,16 @@ def main() -> None:
         app()
     except UserError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
+        sys.exit(2)
+    except AuthenticationError as exc:
+        typer.secho(
+            f"error: {exc}. Check the integration's credentials (`conciliador integrations add` replaces them).",
+            err=True,
+            fg="red",
+        )
+        sys.exit(2)
+    except ProviderError as exc:
+        typer.secho(f"error: {exc}. The provider may be down; try again later.", err=True, fg="red")
         sys.exit(2)
 
 

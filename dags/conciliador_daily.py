@@ -43,12 +43,17 @@ def conciliador_daily():
         return active_integration_ids()
 
     @task(max_active_tis_per_dagrun=2)
-    def extract(integration_id: int, data_interval_start=None, data_interval_end=None, params=None, run_id=None) -> dict:
+    def extract(
+        integration_id: int, data_interval_start=None, data_interval_end=None, params=None, run_id=None
+    ) -> dict:
         from ingestion.pipeline import extract as run_extract
 
         return run_extract(
-            integration_id, data_interval_start, data_interval_end,
-            lookback_days=int(params["lookback_days"]), run_label=run_id,
+            integration_id,
+            data_interval_start,
+            data_interval_end,
+            lookback_days=int(params["lookback_days"]),
+            run_label=run_id,
         )
 
     @task(trigger_rule="none_failed")

@@ -7,16 +7,16 @@ retries and XComs as the scheduler would, without a webserver or executor to ins
 from __future__ import annotations
 
 import json
-import sqlite3
 import os
+import sqlite3
 import subprocess
 import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from ingestion.errors import UserError
-from plugins.providers.base import BUSINESS_TZ
 from ingestion.settings import DAGS_DIR, PROJECT_ROOT, state_dir
+from plugins.providers.base import BUSINESS_TZ
 
 DAG_ID = "conciliador_daily"
 
@@ -81,7 +81,7 @@ def dag_test(business_day: date, *, conf: dict | None = None) -> subprocess.Comp
 
 def _run_outcome(run_at: datetime) -> tuple[str | None, list[str]]:
     """Read the run's final state from the (project-local SQLite) metadata database."""
-    logical = run_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    logical = run_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     with sqlite3.connect(state_dir() / "airflow" / "airflow.db") as db:
         row = db.execute(
             "select run_id, state from dag_run where dag_id = ? and logical_date like ? order by id desc limit 1",
@@ -90,7 +90,8 @@ def _run_outcome(run_at: datetime) -> tuple[str | None, list[str]]:
         if row is None:
             return None, []
         failed = [
-            task for (task,) in db.execute(
+            task
+            for (task,) in db.execute(
                 "select distinct task_id from task_instance where dag_id = ? and run_id = ? "
                 "and state in ('failed', 'upstream_failed')",
                 (DAG_ID, row[0]),

@@ -18,12 +18,16 @@ import typer
 
 from ingestion import integrations as integrations_store
 from ingestion.errors import UserError
+from ingestion.settings import external_database_url
 from ingestion.vault import Keyring, new_key_spec
 from ingestion.warehouse import EmbeddedServer, check_reachable, database_url, ensure_schema
-from ingestion.settings import external_database_url
 
-db_app = typer.Typer(help="The warehouse: embedded PostgreSQL by default, DATABASE_URL otherwise.", no_args_is_help=True)
-integrations_app = typer.Typer(help="Integrations (tenant × provider) and their encrypted credentials.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="The warehouse: embedded PostgreSQL by default, DATABASE_URL otherwise.", no_args_is_help=True
+)
+integrations_app = typer.Typer(
+    help="Integrations (tenant × provider) and their encrypted credentials.", no_args_is_help=True
+)
 
 
 def parse_date(value: str, option: str) -> date:
@@ -71,7 +75,9 @@ def db_up() -> None:
 def db_down() -> None:
     """Stop the embedded PostgreSQL (data stays in .conciliador/pgdata)."""
     if external_database_url():
-        raise UserError("DATABASE_URL is set, so there is no embedded server to stop; unset it to manage the embedded one.")
+        raise UserError(
+            "DATABASE_URL is set, so there is no embedded server to stop; unset it to manage the embedded one."
+        )
     stopped = EmbeddedServer.default().stop()
     typer.echo("Embedded warehouse stopped." if stopped else "Embedded warehouse was not running.")
 
@@ -103,17 +109,27 @@ def integrations_add(
     external_id: Annotated[list[str], typer.Option(help="NAME=ID[,ID], e.g. item_ids=...; repeatable.")] = [],  # noqa: B006
     name: Annotated[str, typer.Option(help="Distinguishes several integrations of one provider.")] = "default",
     base_url: Annotated[str | None, typer.Option(help="API base URL; default: the provider's real one.")] = None,
-    webhook_secret: Annotated[str | None, typer.Option(envvar="CONCILIADOR_WEBHOOK_SECRET", help="Stored encrypted.")] = None,
+    webhook_secret: Annotated[
+        str | None, typer.Option(envvar="CONCILIADOR_WEBHOOK_SECRET", help="Stored encrypted.")
+    ] = None,
 ) -> None:
     """Add (or replace) an integration; credentials are stored AES-256-GCM encrypted."""
     creds = {k: v[-1] if v else "" for k, v in parse_pairs(credential, "--credential").items()}
     with connect() as conn:
         integration = integrations_store.add(
-            conn, Keyring.load(), tenant_id=tenant, provider=provider, credentials=creds,
-            external_ids=parse_pairs(external_id, "--external-id"), name=name, base_url=base_url,
+            conn,
+            Keyring.load(),
+            tenant_id=tenant,
+            provider=provider,
+            credentials=creds,
+            external_ids=parse_pairs(external_id, "--external-id"),
+            name=name,
+            base_url=base_url,
             webhook_secret=webhook_secret,
         )
-    typer.echo(f"Integration {integration.integration_id} ({integration.tenant_id}/{integration.provider}/{integration.name}) is active.")
+    typer.echo(
+        f"Integration {integration.integration_id} ({integration.tenant_id}/{integration.provider}/{integration.name}) is active."
+    )
 
 
 @integrations_app.command("list")
@@ -129,7 +145,9 @@ def integrations_list(as_json: Annotated[bool, typer.Option("--json")] = False) 
     for r in rows:
         state = "active" if r.is_active else "disabled"
         ids = "; ".join(f"{k}={','.join(v)}" for k, v in r.external_ids.items())
-        typer.echo(f"{r.integration_id:>4}  {r.tenant_id:<14} {r.provider:<8} {r.name:<10} {state:<8} {ids}  {r.base_url or ''}")
+        typer.echo(
+            f"{r.integration_id:>4}  {r.tenant_id:<14} {r.provider:<8} {r.name:<10} {state:<8} {ids}  {r.base_url or ''}"
+        )
 
 
 @integrations_app.command("disable")

@@ -54,12 +54,16 @@ def add(
     ids = {key: [str(v) for v in values if str(v).strip()] for key, values in external_ids.items()}
     empty = [f for f in cls.external_id_fields if not ids.get(f)]
     if empty:
-        raise UserError(f"{provider} needs at least one id in {', '.join(empty)}; pass them with --external-id NAME=ID.")
+        raise UserError(
+            f"{provider} needs at least one id in {', '.join(empty)}; pass them with --external-id NAME=ID."
+        )
     if base_url is not None:
         parsed = urlparse(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise UserError(f"Base URL {base_url!r} is not an http(s) URL.")
-    sealed = keyring.seal({k: str(v) for k, v in credentials.items()}, context=_context(tenant_id, provider, name, "credentials"))
+    sealed = keyring.seal(
+        {k: str(v) for k, v in credentials.items()}, context=_context(tenant_id, provider, name, "credentials")
+    )
     secret = (
         keyring.seal(webhook_secret, context=_context(tenant_id, provider, name, "webhook_secret"))
         if webhook_secret
@@ -126,7 +130,9 @@ def rotate(conn: psycopg.Connection, keyring: Keyring) -> int:
             new_secret = None
             if secret is not None:
                 sctx = _context(tenant_id, provider, name, "webhook_secret")
-                new_secret = keyring.seal(keyring.open(bytes(secret), key_id=key_id, context=sctx).decode(), context=sctx)
+                new_secret = keyring.seal(
+                    keyring.open(bytes(secret), key_id=key_id, context=sctx).decode(), context=sctx
+                )
             conn.execute(
                 "update control.integrations set credentials = %s, webhook_secret = %s, key_id = %s, "
                 "updated_at = now() where integration_id = %s",

@@ -32,8 +32,11 @@ def extract(
     integration_id: int, start: datetime, end: datetime, *, lookback_days: int = 0, run_label: str | None = None
 ) -> dict[str, Any]:
     result = run_sync(
-        database_url(), integration_id, Interval(start, end),
-        lookback=timedelta(days=lookback_days), run_label=run_label,
+        database_url(),
+        integration_id,
+        Interval(start, end),
+        lookback=timedelta(days=lookback_days),
+        run_label=run_label,
     )
     return asdict(result)
 

@@ -49,7 +49,14 @@ def run_sync(
         sync_run_id = conn.execute(
             "insert into ops.sync_runs (integration_id, tenant_id, provider, interval_start, interval_end, run_label) "
             "values (%s, %s, %s, %s, %s, %s) returning sync_run_id",
-            (integration.integration_id, integration.tenant_id, integration.provider, window.start, window.end, run_label),
+            (
+                integration.integration_id,
+                integration.tenant_id,
+                integration.provider,
+                window.start,
+                window.end,
+                run_label,
+            ),
         ).fetchone()[0]
         conn.commit()
         provider = provider_class(integration.provider)(
@@ -81,8 +88,19 @@ def run_sync(
             provider.close()
     log.info(
         "sync %s %s/%s %s..%s fetched=%d written=%d",
-        sync_run_id, integration.tenant_id, integration.provider,
-        window.first_date, window.last_date, stats.rows_fetched, stats.rows_written,
+        sync_run_id,
+        integration.tenant_id,
+        integration.provider,
+        window.first_date,
+        window.last_date,
+        stats.rows_fetched,
+        stats.rows_written,
     )
-    return SyncResult(sync_run_id, integration.integration_id, integration.provider,
-                      stats.rows_fetched, stats.rows_written, stats.by_table())
+    return SyncResult(
+        sync_run_id,
+        integration.integration_id,
+        integration.provider,
+        stats.rows_fetched,
+        stats.rows_written,
+        stats.by_table(),
+    )

@@ -14,12 +14,10 @@ import os
 import socket
 import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-import sqlalchemy as sa
 
 from ingestion.errors import UserError
 from ingestion.settings import external_database_url, state_dir
@@ -66,8 +64,16 @@ class EmbeddedServer:
             self.pgdata.mkdir(parents=True, exist_ok=True)
             _hand_over(self.pgdata, run_as, POSTGRES_BIN_PATH)
             _run(
-                [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.pgdata), "--auth=trust",
-                 "--encoding=UTF8", "--locale=C", "-U", "postgres"],
+                [
+                    str(POSTGRES_BIN_PATH / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "-U",
+                    "postgres",
+                ],
                 run_as,
             )
         if self.is_running():
@@ -81,16 +87,25 @@ class EmbeddedServer:
             "-c max_wal_size=4GB -c timezone=UTC"
         )
         _run(
-            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_file),
-             "-o", options, "-w", "-t", "60", "start"],
+            [
+                str(POSTGRES_BIN_PATH / "pg_ctl"),
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.log_file),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             run_as,
         )
         _write_state({"port": port})
         self.port = port
         with psycopg.connect(self._admin_url(), autocommit=True) as conn:
-            exists = conn.execute(
-                "select 1 from pg_database where datname = %s", (DATABASE_NAME,)
-            ).fetchone()
+            exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE_NAME,)).fetchone()
             if not exists:
                 conn.execute(f'create database "{DATABASE_NAME}"')
 
@@ -150,16 +165,6 @@ def ensure_schema(url: str) -> None:
             conn.execute("select pg_advisory_unlock(727274)")
 
 
-@lru_cache(maxsize=8)
-def engine(url: str) -> sa.Engine:
-    return sa.create_engine(sqlalchemy_url(url), pool_pre_ping=True)
-
-
-def sqlalchemy_url(url: str) -> str:
-    """SQLAlchemy needs the driver spelled out; psycopg (v3) is the one we ship."""
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
 def with_database(url: str, dbname: str) -> str:
     """The same server and credentials, another database."""
     parts = urlsplit(url)
@@ -181,7 +186,7 @@ def connection_parts(url: str) -> dict[str, str | int]:
 def _normalise(url: str) -> str:
     for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix):]
+            return "postgresql://" + url[len(prefix) :]
     if not url.startswith("postgresql://"):
         raise UserError(
             f"DATABASE_URL must start with postgresql:// (got {_redact(url)!r}); "

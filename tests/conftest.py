@@ -22,8 +22,13 @@ os.environ.setdefault("CONCILIADOR_PG_PORT", "54339")
 from ingestion.warehouse import check_reachable, database_url, ensure_schema, with_database  # noqa: E402
 
 WAREHOUSE_TABLES = (
-    "raw.pluggy_accounts", "raw.pluggy_transactions", "raw.ifood_sales", "raw.ifood_financial_events",
-    "ops.sync_runs", "ops.alerts", "control.integrations",
+    "raw.pluggy_accounts",
+    "raw.pluggy_transactions",
+    "raw.ifood_sales",
+    "raw.ifood_financial_events",
+    "ops.sync_runs",
+    "ops.alerts",
+    "control.integrations",
 )
 
 

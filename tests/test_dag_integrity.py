@@ -23,8 +23,9 @@ print(json.dumps({{
 def test_dags_parse_without_errors_and_follow_house_rules() -> None:
     import json
 
-    result = subprocess.run([sys.executable, "-c", CHECK], env=airflow_env(), capture_output=True, text=True,
-                            cwd=PROJECT_ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK], env=airflow_env(), capture_output=True, text=True, cwd=PROJECT_ROOT, check=True
+    )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["errors"] == {}
     assert "conciliador_daily" in report["dags"]

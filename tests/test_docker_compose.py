@@ -40,7 +40,10 @@ def test_compose_file_matches_the_compose_schema(compose: dict, schema: dict) ->
 
 
 def test_the_schema_really_rejects_a_broken_file(compose: dict, schema: dict) -> None:
-    broken = {**compose, "services": {**compose["services"], "warehouse": {**compose["services"]["warehouse"], "ports": "5432"}}}
+    broken = {
+        **compose,
+        "services": {**compose["services"], "warehouse": {**compose["services"]["warehouse"], "ports": "5432"}},
+    }
     assert list(jsonschema.Draft7Validator(schema).iter_errors(broken))
 
 

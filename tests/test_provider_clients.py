@@ -42,8 +42,10 @@ def no_faults(sandbox):
 
 
 def inject(base_url: str, provider: str, path_prefix: str, *responses: dict) -> None:
-    reply = httpx.post(f"{base_url}/_sandbox/faults",
-                       json={"provider": provider, "path_prefix": path_prefix, "responses": list(responses)})
+    reply = httpx.post(
+        f"{base_url}/_sandbox/faults",
+        json={"provider": provider, "path_prefix": path_prefix, "responses": list(responses)},
+    )
     reply.raise_for_status()
 
 
@@ -62,11 +64,15 @@ class Sleeps(list):
 
 
 def pluggy(urls: dict, tenant: dict, **transport) -> PluggyClient:
-    return PluggyClient(tenant["pluggy"]["client_id"], tenant["pluggy"]["client_secret"], base_url=urls["pluggy"], **transport)
+    return PluggyClient(
+        tenant["pluggy"]["client_id"], tenant["pluggy"]["client_secret"], base_url=urls["pluggy"], **transport
+    )
 
 
 def ifood(urls: dict, tenant: dict, **transport) -> IfoodClient:
-    return IfoodClient(tenant["ifood"]["client_id"], tenant["ifood"]["client_secret"], base_url=urls["ifood"], **transport)
+    return IfoodClient(
+        tenant["ifood"]["client_id"], tenant["ifood"]["client_secret"], base_url=urls["ifood"], **transport
+    )
 
 
 def test_pluggy_v2_cursor_pages_return_every_transaction_once_and_agree_with_v1(sandbox) -> None:
@@ -113,7 +119,7 @@ def test_server_errors_are_retried_with_growing_backoff(sandbox) -> None:
     sales = list(client.sales(merchant, FIRST, FIRST))
     assert sales
     assert len(sleeps) == 3
-    assert sleeps[0] < 0.05 * 2 ** 1 and sleeps[2] >= 0.05 * 2 ** 2 * 0.5
+    assert sleeps[0] < 0.05 * 2**1 and sleeps[2] >= 0.05 * 2**2 * 0.5
 
 
 def test_a_provider_that_keeps_rate_limiting_ends_in_a_clear_error(sandbox) -> None:
@@ -127,8 +133,11 @@ def test_a_provider_that_keeps_rate_limiting_ends_in_a_clear_error(sandbox) -> N
 
 def test_wrong_credentials_are_an_authentication_error(sandbox) -> None:
     _, urls, tenant, _ = sandbox
-    bad = {**tenant, "pluggy": {**tenant["pluggy"], "client_secret": "wrong"},
-           "ifood": {**tenant["ifood"], "client_secret": "wrong"}}
+    bad = {
+        **tenant,
+        "pluggy": {**tenant["pluggy"], "client_secret": "wrong"},
+        "ifood": {**tenant["ifood"], "client_secret": "wrong"},
+    }
     with pytest.raises(AuthenticationError, match="pluggy refused the credentials"):
         pluggy(urls, bad).accounts(tenant["pluggy"]["item_ids"][0])
     with pytest.raises(AuthenticationError, match="ifood refused the credentials"):
@@ -153,12 +162,23 @@ def test_ifood_token_is_cached_and_pages_cover_every_sale_and_event(sandbox) -> 
 def test_providers_yield_records_for_their_raw_tables(sandbox) -> None:
     _, urls, tenant, _ = sandbox
     interval = Interval.for_dates(FIRST, FIRST + timedelta(days=1))
-    pluggy_records = list(PluggyProvider(
-        credentials={"client_id": tenant["pluggy"]["client_id"], "client_secret": tenant["pluggy"]["client_secret"]},
-        external_ids={"item_ids": tenant["pluggy"]["item_ids"]}, base_url=urls["pluggy"]).sync(interval))
-    ifood_records = list(IfoodProvider(
-        credentials={"client_id": tenant["ifood"]["client_id"], "client_secret": tenant["ifood"]["client_secret"]},
-        external_ids={"merchant_ids": tenant["ifood"]["merchant_ids"]}, base_url=urls["ifood"]).sync(interval))
+    pluggy_records = list(
+        PluggyProvider(
+            credentials={
+                "client_id": tenant["pluggy"]["client_id"],
+                "client_secret": tenant["pluggy"]["client_secret"],
+            },
+            external_ids={"item_ids": tenant["pluggy"]["item_ids"]},
+            base_url=urls["pluggy"],
+        ).sync(interval)
+    )
+    ifood_records = list(
+        IfoodProvider(
+            credentials={"client_id": tenant["ifood"]["client_id"], "client_secret": tenant["ifood"]["client_secret"]},
+            external_ids={"merchant_ids": tenant["ifood"]["merchant_ids"]},
+            base_url=urls["ifood"],
+        ).sync(interval)
+    )
     assert Counter(r.table for r in pluggy_records).keys() == {"pluggy_accounts", "pluggy_transactions"}
     assert Counter(r.table for r in ifood_records).keys() == {"ifood_sales", "ifood_financial_events"}
     event_ids = [r.external_id for r in ifood_records if r.table == "ifood_financial_events"]

@@ -14,9 +14,11 @@ SECRET = "s3cr3t-value-that-must-not-leak"
 
 def _add(conn: psycopg.Connection, keyring: Keyring, **overrides):
     args = {
-        "tenant_id": "tenant-a", "provider": "pluggy",
+        "tenant_id": "tenant-a",
+        "provider": "pluggy",
         "credentials": {"client_id": "cid", "client_secret": SECRET},
-        "external_ids": {"item_ids": ["item-1"]}, "webhook_secret": "whsec-xyz",
+        "external_ids": {"item_ids": ["item-1"]},
+        "webhook_secret": "whsec-xyz",
     }
     args.update(overrides)
     return integrations.add(conn, keyring, **args)
@@ -62,7 +64,12 @@ def test_key_rotation_reseals_under_the_new_primary_key(clean_warehouse: str) ->
 
 @pytest.mark.parametrize(
     ("spec", "message"),
-    [("", "holds no keys"), ("nokey", "key-id:base64key"), ("k:not-base64!", "not valid base64"), ("k:AAAA", "needs 32")],
+    [
+        ("", "holds no keys"),
+        ("nokey", "key-id:base64key"),
+        ("k:not-base64!", "not valid base64"),
+        ("k:AAAA", "needs 32"),
+    ],
 )
 def test_malformed_key_specs_are_explained(spec: str, message: str) -> None:
     with pytest.raises(UserError, match=message):

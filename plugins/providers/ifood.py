@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from plugins.providers.base import Interval, Provider, RawRecord
@@ -22,7 +22,9 @@ EVENTS_MAX_WINDOW_DAYS = 31
 class IfoodClient:
     DEFAULT_BASE_URL = "https://merchant-api.ifood.com.br"
 
-    def __init__(self, client_id: str, client_secret: str, *, base_url: str | None = None, **transport_options: Any) -> None:
+    def __init__(
+        self, client_id: str, client_secret: str, *, base_url: str | None = None, **transport_options: Any
+    ) -> None:
         self._client_id = client_id
         self._client_secret = client_secret
         self.transport = Transport(base_url or self.DEFAULT_BASE_URL, provider="ifood", **transport_options)
@@ -39,30 +41,38 @@ class IfoodClient:
         )
         body = response.json()
         expires_in = int(body.get("expiresIn", 3600))
-        return body["accessToken"], datetime.now(timezone.utc) + timedelta(seconds=expires_in)
+        return body["accessToken"], datetime.now(UTC) + timedelta(seconds=expires_in)
 
     def sales(self, merchant_id: str, begin: date, end: date) -> Iterator[dict[str, Any]]:
         """Every sale whose date is in [begin, end], in windows the API accepts."""
         for window_begin, window_end in _windows(begin, end, SALES_MAX_WINDOW_DAYS):
+
             def fetch(page: int, b: date = window_begin, e: date = window_end) -> tuple[list[dict[str, Any]], bool]:
-                body = _unwrap(self.transport.get_json(
-                    f"/financial/v3.0/merchants/{merchant_id}/sales",
-                    params={"beginSalesDate": b.isoformat(), "endSalesDate": e.isoformat(), "page": page},
-                    auth=self.auth,
-                ))
+                body = _unwrap(
+                    self.transport.get_json(
+                        f"/financial/v3.0/merchants/{merchant_id}/sales",
+                        params={"beginSalesDate": b.isoformat(), "endSalesDate": e.isoformat(), "page": page},
+                        auth=self.auth,
+                    )
+                )
                 return body.get("sales") or [], page < int(body.get("pageCount") or 0)
 
             for page in iter_numbered_pages(fetch):
                 yield from page
 
-    def financial_events(self, merchant_id: str, begin: date, end: date, *, size: int = 500) -> Iterator[dict[str, Any]]:
+    def financial_events(
+        self, merchant_id: str, begin: date, end: date, *, size: int = 500
+    ) -> Iterator[dict[str, Any]]:
         for window_begin, window_end in _windows(begin, end, EVENTS_MAX_WINDOW_DAYS):
+
             def fetch(page: int, b: date = window_begin, e: date = window_end) -> tuple[list[dict[str, Any]], bool]:
-                body = _unwrap(self.transport.get_json(
-                    f"/financial/v3.0/merchants/{merchant_id}/financial-events",
-                    params={"beginDate": b.isoformat(), "endDate": e.isoformat(), "page": page, "size": size},
-                    auth=self.auth,
-                ))
+                body = _unwrap(
+                    self.transport.get_json(
+                        f"/financial/v3.0/merchants/{merchant_id}/financial-events",
+                        params={"beginDate": b.isoformat(), "endDate": e.isoformat(), "page": page, "size": size},
+                        auth=self.auth,
+                    )
+                )
                 return body.get("financialEvents") or [], bool(body.get("hasNextPage"))
 
             for page in iter_numbered_pages(fetch):
@@ -78,7 +88,9 @@ class IfoodProvider(Provider):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.client = IfoodClient(self.credentials["client_id"], self.credentials["client_secret"], base_url=self.base_url)
+        self.client = IfoodClient(
+            self.credentials["client_id"], self.credentials["client_secret"], base_url=self.base_url
+        )
 
     def close(self) -> None:
         self.client.close()

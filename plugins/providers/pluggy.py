@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,7 +25,9 @@ class PluggyClient:
 
     DEFAULT_BASE_URL = "https://api.pluggy.ai"
 
-    def __init__(self, client_id: str, client_secret: str, *, base_url: str | None = None, **transport_options: Any) -> None:
+    def __init__(
+        self, client_id: str, client_secret: str, *, base_url: str | None = None, **transport_options: Any
+    ) -> None:
         self._client_id = client_id
         self._client_secret = client_secret
         self.transport = Transport(base_url or self.DEFAULT_BASE_URL, provider="pluggy", **transport_options)
@@ -39,14 +41,16 @@ class PluggyClient:
             "POST", "/auth", json={"clientId": self._client_id, "clientSecret": self._client_secret}
         )
         api_key = response.json()["apiKey"]
-        return api_key, _jwt_expiry(api_key) or datetime.now(timezone.utc) + timedelta(hours=2)
+        return api_key, _jwt_expiry(api_key) or datetime.now(UTC) + timedelta(hours=2)
 
     def item(self, item_id: str) -> dict[str, Any]:
         return self.transport.get_json(f"/items/{item_id}", auth=self.auth)
 
     def accounts(self, item_id: str) -> list[dict[str, Any]]:
         pages = iter_numbered_pages(
-            lambda page: self._page(self.transport.get_json("/accounts", params={"itemId": item_id, "page": page}, auth=self.auth))
+            lambda page: self._page(
+                self.transport.get_json("/accounts", params={"itemId": item_id, "page": page}, auth=self.auth)
+            )
         )
         return [account for page in pages for account in page]
 
@@ -70,8 +74,13 @@ class PluggyClient:
         def fetch(page: int) -> tuple[list[dict[str, Any]], bool]:
             body = self.transport.get_json(
                 "/transactions",
-                params={"accountId": account_id, "from": date_from.isoformat(), "to": date_to.isoformat(),
-                        "pageSize": page_size, "page": page},
+                params={
+                    "accountId": account_id,
+                    "from": date_from.isoformat(),
+                    "to": date_to.isoformat(),
+                    "pageSize": page_size,
+                    "page": page,
+                },
                 auth=self.auth,
             )
             return body["results"], body["page"] < body["totalPages"]
@@ -123,6 +132,6 @@ def _jwt_expiry(token: str) -> datetime | None:
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return datetime.fromtimestamp(int(claims["exp"]), timezone.utc)
+        return datetime.fromtimestamp(int(claims["exp"]), UTC)
     except (IndexError, ValueError, KeyError, TypeError):
         return None

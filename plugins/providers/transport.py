@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -27,6 +27,7 @@ from plugins.providers.errors import AuthenticationError, ProviderError, RateLim
 
 log = logging.getLogger(__name__)
 
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
 
@@ -75,7 +76,7 @@ class CachedToken:
 
     def headers(self) -> Mapping[str, str]:
         with self._lock:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             if (
                 self._token is None
                 or self._expires_at is None
@@ -98,7 +99,7 @@ class Transport:
         base_url: str,
         *,
         provider: str,
-        timeout: httpx.Timeout | float = httpx.Timeout(30.0, connect=5.0),
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -136,9 +137,7 @@ class Transport:
         while True:
             headers = dict(auth.headers()) if auth is not None else {}
             try:
-                response = self._client.request(
-                    method, url, params=params, json=json, data=data, headers=headers
-                )
+                response = self._client.request(method, url, params=params, json=json, data=data, headers=headers)
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 if attempt >= self.retry.max_retries:
                     raise ProviderError(
@@ -159,8 +158,7 @@ class Transport:
                 continue
             if status in (401, 403):
                 raise AuthenticationError(
-                    f"{self.provider} refused the credentials ({status}) on {method} {path}: "
-                    f"{_snippet(response)}",
+                    f"{self.provider} refused the credentials ({status}) on {method} {path}: {_snippet(response)}",
                     status=status,
                     body=response.text,
                 )
@@ -168,7 +166,13 @@ class Transport:
                 delay = self._delay_for(response, attempt)
                 log.warning(
                     "%s %s %s answered %s; retrying in %.2fs (retry %d of %d)",
-                    self.provider, method, path, status, delay, attempt + 1, self.retry.max_retries,
+                    self.provider,
+                    method,
+                    path,
+                    status,
+                    delay,
+                    attempt + 1,
+                    self.retry.max_retries,
                 )
                 self._sleep(delay)
                 attempt += 1
@@ -196,8 +200,7 @@ def decode_json(response: httpx.Response) -> Any:
         return _DECODER.decode(response.content)
     except msgspec.DecodeError as exc:
         raise ProviderError(
-            f"Expected JSON from {response.request.method} {response.request.url.path}, "
-            f"got {_snippet(response)}",
+            f"Expected JSON from {response.request.method} {response.request.url.path}, got {_snippet(response)}",
             status=response.status_code,
         ) from exc
 
@@ -221,7 +224,7 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return (when - datetime.now(timezone.utc)).total_seconds()
+    return (when - datetime.now(UTC)).total_seconds()
 
 
 def iter_cursor_pages(

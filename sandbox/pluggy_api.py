@@ -1,0 +1,391 @@
+"""A fake Pluggy API serving the sandbox world, on Pluggy's paths and wire formats.
+
+`POST /auth` trades a tenant's client id / secret for an API key (an HS256 JWT living two hours);
+every other endpoint wants it in `X-API-KEY` and only shows that tenant's items, accounts and
+transactions. Transactions come cursor-paged from `GET /v2/transactions` (500 per page, ordered by
+(date, id)) or page-numbered from the deprecated `GET /transactions`. Requests are counted per
+endpoint and client IP in one-minute windows and refused with Pluggy's 429 beyond the limit.
+
+Choices where Pluggy's documentation is silent (see docs/sandbox-world.md, "Fake APIs"): v1
+`from`/`to` are inclusive dates; `next` repeats the request's filters plus `after`; resources
+of another tenant answer 404 as if they did not exist.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sandbox.bank import UUID_BITS, UUID_MASK, BankLedger
+from sandbox.httputil import LruCache, json_response
+from sandbox.options import ServerOptions
+from sandbox.pluggy_wire import TransactionRenderer, account, decode_cursor, encode_cursor, item
+from sandbox.ratelimit import FixedWindowLimiter
+from sandbox.tokens import TokenError, TokenIssuer, derive_key
+from sandbox.world import Store, Tenant, World
+
+PAGE_SIZE = 500
+MAX_IDS = 500
+TOO_MANY = "Too many requests. Please try again later (see Retry-After header in seconds)"
+
+Handler = Callable[[Request, Tenant], Awaitable[Response]]
+
+
+def bad_request(message: str, code_description: str | None = None) -> Response:
+    body: dict[str, Any] = {"message": message, "code": 400}
+    if code_description:
+        body["codeDescription"] = code_description
+    return json_response(body, 400)
+
+
+def error(status: int, message: str, code_description: str | None = None) -> Response:
+    body: dict[str, Any] = {"code": status}
+    if code_description:
+        body["codeDescription"] = code_description
+    body["message"] = message
+    return json_response(body, status)
+
+
+class _Reply(Exception):
+    """An early answer (400 / 404) raised from deep in parameter parsing, returned as is."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _parse_uuid(value: str | None, name: str) -> str:
+    if not value:
+        raise _Reply(bad_request(f"{name} should not be null or undefined,{name} must be a UUID"))
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise _Reply(bad_request(f"{name} must be a UUID")) from None
+
+
+def _parse_date(value: str | None, name: str) -> date | None:
+    """`YYYY-MM-DD` (a full ISO timestamp is cut to its date, as clients sometimes send)."""
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) < 10 or (len(value) > 10 and value[10] != "T"):
+            raise ValueError
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise _Reply(bad_request(f"{name} must be a valid ISO 8601 date string (YYYY-MM-DD)")) from None
+
+
+def _parse_timestamp(value: str | None, name: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Reply(bad_request(f"{name} must be a valid ISO 8601 date string")) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class PluggyApi:
+    """The fake Pluggy: state (keys, limiter, caches) plus the Starlette app that serves it."""
+
+    def __init__(self, world: World, options: ServerOptions | None = None) -> None:
+        self.world = world
+        self.options = options or ServerOptions()
+        self.keys = TokenIssuer(derive_key(world.config.seed, "pluggy"), issuer="conciliador-sandbox/pluggy")
+        self.limiter = FixedWindowLimiter(self.options.pluggy_rate_limit, self.options.rate_limit_window_s)
+        self._clients = {t.pluggy_client_id: t for t in world.tenants}
+        self._renderers: dict[str, TransactionRenderer] = {}
+        self._pages = LruCache(64)
+        self._filtered = LruCache(16)
+        self._id_index: dict[int, tuple[str, int]] | None = None
+
+    # --------------------------------------------------------------------------- plumbing
+
+    def app(self) -> Starlette:
+        routes = [
+            Route("/auth", self._limited("POST /auth", self.auth, authenticated=False), methods=["POST"]),
+            Route("/items/{id}", self._limited("GET /items/{id}", self.get_item), methods=["GET"]),
+            Route("/accounts", self._limited("GET /accounts", self.list_accounts), methods=["GET"]),
+            Route("/accounts/{id}", self._limited("GET /accounts/{id}", self.get_account), methods=["GET"]),
+            Route("/v2/transactions", self._limited("GET /v2/transactions", self.transactions_v2), methods=["GET"]),
+            Route("/transactions", self._limited("GET /transactions", self.transactions_v1), methods=["GET"]),
+            Route("/transactions/{id}", self._limited("GET /transactions/{id}", self.get_transaction), methods=["GET"]),
+        ]
+
+        async def not_found(request: Request, exc: Exception) -> Response:
+            status = exc.status_code if isinstance(exc, HTTPException) else 404
+            return error(status, "Not Found" if status == 404 else "Method Not Allowed")
+
+        return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+
+    def _limited(
+        self, endpoint: str, handler: Callable[..., Awaitable[Response]], *, authenticated: bool = True
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap a handler with Pluggy's rate limit (per endpoint, per client IP) and API-key check."""
+
+        async def endpoint_fn(request: Request) -> Response:
+            client = request.client.host if request.client else "unknown"
+            refusal = self.limiter.hit(endpoint, client)
+            if refusal is not None:
+                return json_response(
+                    {"message": TOO_MANY, "code": 429},
+                    429,
+                    {
+                        "Retry-After": str(refusal.reset_s),
+                        "RateLimit-Limit": str(refusal.limit),
+                        "RateLimit-Remaining": "0",
+                        "RateLimit-Reset": str(refusal.reset_s),
+                    },
+                )
+            try:
+                if not authenticated:
+                    return await handler(request)
+                tenant = self._tenant(request)
+                if isinstance(tenant, Response):
+                    return tenant
+                return await handler(request, tenant)
+            except _Reply as exc:
+                return exc.response
+
+        return endpoint_fn
+
+    def _tenant(self, request: Request) -> Tenant | Response:
+        key = request.headers.get("x-api-key")
+        if not key:
+            return error(403, "Missing API key: send it in the X-API-KEY header")
+        try:
+            claims = self.keys.verify(key)
+        except TokenError as exc:
+            return error(403, f"Invalid API key ({exc})")
+        tenant = self._clients.get(claims["sub"])
+        return tenant if tenant is not None else error(403, "Invalid API key (unknown client)")
+
+    def _store_of_item(self, tenant: Tenant, item_id: str) -> Store | None:
+        store = self.world.store_by_item.get(item_id)
+        return store if store is not None and store.tenant_id == tenant.tenant_id else None
+
+    def _store_of_account(self, tenant: Tenant, account_id: str) -> Store | None:
+        store = self.world.store_by_account.get(account_id)
+        return store if store is not None and store.tenant_id == tenant.tenant_id else None
+
+    def _renderer(self, store: Store) -> TransactionRenderer:
+        renderer = self._renderers.get(store.account_id)
+        if renderer is None:
+            renderer = self._renderers[store.account_id] = TransactionRenderer(self.world, store)
+        return renderer
+
+    # --------------------------------------------------------------------------- endpoints
+
+    async def auth(self, request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return bad_request("Request body must be JSON with clientId and clientSecret")
+        if not isinstance(body, dict):
+            return bad_request("Request body must be JSON with clientId and clientSecret")
+        missing = [
+            f"{name} should not be empty"
+            for name in ("clientId", "clientSecret")
+            if not isinstance(body.get(name), str) or not body.get(name)
+        ]
+        if missing:
+            return bad_request(",".join(missing))
+        tenant = self._clients.get(body["clientId"])
+        if tenant is None or body["clientSecret"] != tenant.pluggy_client_secret:
+            return error(401, "Client keys are invalid", "CLIENT_KEYS_UNAUTHORIZED")
+        api_key = self.keys.issue(tenant.pluggy_client_id, self.options.pluggy_api_key_ttl_s, tenant=tenant.tenant_id)
+        return json_response({"apiKey": api_key})
+
+    async def get_item(self, request: Request, tenant: Tenant) -> Response:
+        store = self._store_of_item(tenant, request.path_params["id"])
+        if store is None:
+            return error(404, "item not found", "ITEM_NOT_FOUND")
+        return json_response(item(self.world, store))
+
+    async def list_accounts(self, request: Request, tenant: Tenant) -> Response:
+        item_id = _parse_uuid(request.query_params.get("itemId"), "itemId")
+        kind = request.query_params.get("type")
+        if kind not in (None, "", "BANK", "CREDIT"):
+            return bad_request("type must be one of the following values: BANK, CREDIT")
+        store = self._store_of_item(tenant, item_id)
+        if store is None:
+            return error(404, "item not found", "ITEM_NOT_FOUND")
+        results = [] if kind == "CREDIT" else [account(self.world, store)]
+        return json_response({"page": 1, "total": len(results), "totalPages": 1 if results else 0, "results": results})
+
+    async def get_account(self, request: Request, tenant: Tenant) -> Response:
+        store = self._store_of_account(tenant, request.path_params["id"])
+        if store is None:
+            return error(404, "Account not found", "ACCOUNT_NOT_FOUND")
+        return json_response(account(self.world, store))
+
+    async def get_transaction(self, request: Request, tenant: Tenant) -> Response:
+        try:
+            wanted = uuid.UUID(request.path_params["id"]).int
+        except ValueError:
+            return error(404, "Transaction not found", "TRANSACTION_NOT_FOUND")
+        found = self._ids().get(wanted)
+        store = self._store_of_account(tenant, found[0]) if found else None
+        if found is None or store is None:
+            return error(404, "Transaction not found", "TRANSACTION_NOT_FOUND")
+        return json_response(self._renderer(store).render(found[1]))
+
+    async def transactions_v2(self, request: Request, tenant: Tenant) -> Response:
+        params = request.query_params
+        store, ledger = self._account_param(tenant, params.get("accountId"))
+        if params.get("dateFrom") and params.get("createdAtFrom"):
+            return bad_request("dateFrom and createdAtFrom cannot be used together")
+        cache_key = ("v2", store.account_id, tuple(sorted(params.multi_items())))
+        body = self._pages.get(cache_key)
+        if body is None:
+            rows = self._select(
+                ledger,
+                date_from=_parse_date(params.get("dateFrom"), "dateFrom"),
+                date_to=_parse_date(params.get("dateTo"), "dateTo"),
+                created_from=_parse_timestamp(params.get("createdAtFrom"), "createdAtFrom"),
+                ids=params.get("ids"),
+            )
+            start = 0
+            after = params.get("after")
+            if after:
+                try:
+                    cursor_key = decode_cursor(after)
+                except ValueError:
+                    return bad_request("Invalid cursor")
+                keys = ledger.keys
+                start = bisect.bisect_right(rows, cursor_key, key=lambda i: keys[i])
+            page = rows[start : start + PAGE_SIZE]
+            next_query = "null"
+            if start + PAGE_SIZE < len(rows):
+                kept = [
+                    (k, v)
+                    for k, v in params.multi_items()
+                    if k in ("accountId", "ids", "dateFrom", "dateTo", "createdAtFrom")
+                ]
+                next_query = '"?' + urlencode([*kept, ("after", encode_cursor(ledger, page[-1]))]) + '"'
+            body = f'{{"results":[{self._renderer(store).render_many(page)}],"next":{next_query}}}'.encode()
+            self._pages.put(cache_key, body)
+        return json_response(body)
+
+    async def transactions_v1(self, request: Request, tenant: Tenant) -> Response:
+        params = request.query_params
+        store, ledger = self._account_param(tenant, params.get("accountId"))
+        page_size = self._positive_int(params.get("pageSize"), "pageSize", PAGE_SIZE, maximum=PAGE_SIZE)
+        page = self._positive_int(params.get("page"), "page", 1)
+        cache_key = ("v1", store.account_id, tuple(sorted(params.multi_items())))
+        body = self._pages.get(cache_key)
+        if body is None:
+            rows = self._select(
+                ledger,
+                date_from=_parse_date(params.get("from"), "from"),
+                date_to=_parse_date(params.get("to"), "to"),
+                created_from=_parse_timestamp(params.get("createdAtFrom"), "createdAtFrom"),
+                ids=params.get("ids"),
+            )
+            total = len(rows)
+            chunk = rows[(page - 1) * page_size : page * page_size]
+            body = (
+                f'{{"total":{total},"totalPages":{math.ceil(total / page_size)},"page":{page},'
+                f'"results":[{self._renderer(store).render_many(chunk)}]}}'
+            ).encode()
+            self._pages.put(cache_key, body)
+        return json_response(body)
+
+    # --------------------------------------------------------------------------- helpers
+
+    def _account_param(self, tenant: Tenant, value: str | None) -> tuple[Store, BankLedger]:
+        account_id = _parse_uuid(value, "accountId")
+        store = self._store_of_account(tenant, account_id)
+        if store is None:
+            raise _Reply(error(404, "Account not found", "ACCOUNT_NOT_FOUND"))
+        return store, self.world.ledgers[store.account_id]
+
+    @staticmethod
+    def _positive_int(value: str | None, name: str, default: int, maximum: int | None = None) -> int:
+        if value is None or value == "":
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise _Reply(bad_request(f"{name} must be an integer number")) from None
+        if number < 1:
+            raise _Reply(bad_request(f"{name} must not be less than 1"))
+        if maximum is not None and number > maximum:
+            raise _Reply(bad_request(f"{name} must not be greater than {maximum}"))
+        return number
+
+    def _select(
+        self,
+        ledger: BankLedger,
+        *,
+        date_from: date | None,
+        date_to: date | None,
+        created_from: datetime | None,
+        ids: str | None,
+    ) -> Sequence[int]:
+        """Row numbers matching the filters, in (date, id) order: a `range` unless a filter forces a list.
+
+        `ids` wins over the date filters (as Pluggy documents for v1). `createdAtFrom` needs a scan;
+        its result is cached, since a client pages through the same filter many times.
+        """
+        if ids:
+            wanted = [part.strip() for part in ids.split(",") if part.strip()]
+            if len(wanted) > MAX_IDS:
+                raise _Reply(
+                    bad_request(
+                        f"ids parameter exceeds the maximum of {MAX_IDS} ids", "IDS_PARAMETER_EXCEEDS_MAX_LENGTH"
+                    )
+                )
+            index = self._ids()
+            rows = set()
+            for text in wanted:
+                try:
+                    found = index.get(uuid.UUID(text).int)
+                except ValueError:
+                    raise _Reply(bad_request("each value in ids must be a UUID")) from None
+                if found and found[0] == ledger.account_id:
+                    rows.add(found[1])
+            return sorted(rows)
+        keys = ledger.keys
+        lo = bisect.bisect_left(keys, date_from.toordinal() << UUID_BITS) if date_from else 0
+        hi = bisect.bisect_left(keys, (date_to.toordinal() + 1) << UUID_BITS) if date_to else len(keys)
+        if created_from is None:
+            return range(lo, max(lo, hi))
+        cache_key = (ledger.account_id, lo, hi, created_from)
+        cached = self._filtered.get(cache_key)
+        if cached is None:
+            threshold = created_from.date().toordinal() * 86_400 + (
+                created_from.hour * 3600
+                + created_from.minute * 60
+                + created_from.second
+                + (1 if created_from.microsecond else 0)
+            )
+            created = ledger.created
+            cached = [i for i in range(lo, hi) if (keys[i] >> UUID_BITS) * 86_400 + created[i] >= threshold]
+            self._filtered.put(cache_key, cached)
+        return cached
+
+    def _ids(self) -> dict[int, tuple[str, int]]:
+        """Transaction id → (account id, row), built on first use (a world may hold millions of rows)."""
+        if self._id_index is None:
+            self._id_index = {
+                key & UUID_MASK: (account_id, i)
+                for account_id, ledger in self.world.ledgers.items()
+                for i, key in enumerate(ledger.keys)
+            }
+        return self._id_index
+
+
+def create_pluggy_app(world: World, options: ServerOptions | None = None) -> Starlette:
+    """The fake Pluggy as an ASGI app (mount it at `/pluggy`)."""
+    return PluggyApi(world, options).app()

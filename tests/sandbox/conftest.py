@@ -1,0 +1,34 @@
+"""Fixtures for the sandbox tests: one small world, served once per session on a real socket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from served_sandbox import SMALL, Served
+
+from sandbox.options import ServerOptions
+from sandbox.server import start_in_thread
+from sandbox.world import World
+
+
+@pytest.fixture(scope="session")
+def small_world() -> World:
+    return World(SMALL)
+
+
+@pytest.fixture(scope="session")
+def served(small_world: World) -> Iterator[Served]:
+    """The small world with rate limiting off, so functional tests never trip over it."""
+    base_url, stop = start_in_thread(small_world, port=0, options=ServerOptions().with_rate_limit(None))
+    yield Served(base_url, small_world, small_world.credentials(base_url))
+    stop()
+
+
+@pytest.fixture
+def http(served: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served.base_url, timeout=30) as client:
+        client.delete("/_sandbox/faults")
+        yield client
+        client.delete("/_sandbox/faults")

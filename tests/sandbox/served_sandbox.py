@@ -1,0 +1,54 @@
+"""What the sandbox tests share: the small world's config, a served sandbox, login helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sandbox.world import World, WorldConfig
+
+# Two tenants × two stores, a dozen days: several pages of everything, small enough to be quick.
+SMALL = WorldConfig(seed=7, tenants=2, stores_per_tenant=2, days=12, orders_per_day=15, bank_noise_per_day=150)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running sandbox: its base URL, the world it serves and that world's credentials."""
+
+    base_url: str
+    world: World
+    credentials: dict[str, Any]
+
+    @property
+    def pluggy_url(self) -> str:
+        return self.credentials["base_urls"]["pluggy"]
+
+    @property
+    def ifood_url(self) -> str:
+        return self.credentials["base_urls"]["ifood"]
+
+    def tenant(self, index: int = 0) -> dict[str, Any]:
+        return self.credentials["tenants"][index]
+
+
+def pluggy_key(client: httpx.Client, served: Served, tenant: int = 0) -> dict[str, str]:
+    creds = served.tenant(tenant)["pluggy"]
+    reply = client.post("/pluggy/auth", json={"clientId": creds["client_id"], "clientSecret": creds["client_secret"]})
+    assert reply.status_code == 200, reply.text
+    return {"X-API-KEY": reply.json()["apiKey"]}
+
+
+def ifood_bearer(client: httpx.Client, served: Served, tenant: int = 0) -> dict[str, str]:
+    creds = served.tenant(tenant)["ifood"]
+    reply = client.post(
+        "/ifood/authentication/v1.0/oauth/token",
+        data={
+            "grantType": "client_credentials",
+            "clientId": creds["client_id"],
+            "clientSecret": creds["client_secret"],
+        },
+    )
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['accessToken']}"}

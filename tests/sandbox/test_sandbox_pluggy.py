@@ -1,0 +1,335 @@
+"""The fake Pluggy over real HTTP: every body validated by the pluggy_sdk models, auth, paging, filters."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from datetime import date, timedelta
+
+import httpx
+import pluggy_sdk
+import pytest
+from pluggy_sdk.models import (
+    Account,
+    AccountsList200Response,
+    AuthResponse,
+    CursorPageResponseTransactions,
+    GlobalErrorResponse,
+    Item,
+    NotAuthenticatedResponse,
+    PageResponseTransactions,
+    Transaction,
+)
+from pluggy_sdk_strict import strict
+from served_sandbox import Served, pluggy_key
+
+from sandbox.bank import KIND_IFOOD_PAYOUT
+from sandbox.tokens import TokenIssuer, derive_key
+from sandbox.world import IFOOD_CNPJ
+
+
+def _account(served: Served, tenant: int = 0, store: int = 0) -> str:
+    return served.tenant(tenant)["pluggy"]["account_ids"][store]
+
+
+def walk_v2(http: httpx.Client, headers: dict, params: dict) -> tuple[list[dict], int]:
+    """Every transaction of a v2 listing, following `next` exactly as the SDKs do."""
+    rows, pages = [], 0
+    reply = http.get("/pluggy/v2/transactions", params=params, headers=headers)
+    while True:
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        strict(CursorPageResponseTransactions, body)
+        rows += body["results"]
+        pages += 1
+        if body["next"] is None:
+            return rows, pages
+        assert body["next"].startswith("?") and "after=" in body["next"]
+        reply = http.get("/pluggy/v2/transactions" + body["next"], headers=headers)
+
+
+# ------------------------------------------------------------------------------------ auth
+
+
+def test_auth_issues_a_two_hour_jwt(http: httpx.Client, served: Served) -> None:
+    creds = served.tenant()["pluggy"]
+    reply = http.post(
+        "/pluggy/auth",
+        json={"clientId": creds["client_id"], "clientSecret": creds["client_secret"], "nonExpiring": False},
+    )
+    assert reply.status_code == 200
+    key = strict(AuthResponse, reply.json()).api_key
+    header, payload, _ = key.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert json.loads(base64.urlsafe_b64decode(header + "==="))["alg"] == "HS256"
+    assert abs(claims["exp"] - (time.time() + 7200)) < 60
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"clientId": "00000000-0000-4000-8000-000000000000", "clientSecret": "nope"},
+        "right-id-wrong-secret",
+    ],
+)
+def test_auth_refuses_bad_keys_with_pluggys_401(http: httpx.Client, served: Served, body) -> None:
+    if body == "right-id-wrong-secret":
+        body = {"clientId": served.tenant()["pluggy"]["client_id"], "clientSecret": "wrong"}
+    reply = http.post("/pluggy/auth", json=body)
+    assert reply.status_code == 401
+    assert reply.json() == {
+        "code": 401,
+        "codeDescription": "CLIENT_KEYS_UNAUTHORIZED",
+        "message": "Client keys are invalid",
+    }
+    strict(GlobalErrorResponse, reply.json())
+
+
+def test_auth_without_fields_is_a_400(http: httpx.Client) -> None:
+    reply = http.post("/pluggy/auth", json={"clientId": ""})
+    assert reply.status_code == 400
+    strict(GlobalErrorResponse, reply.json())
+
+
+def test_endpoints_need_a_valid_unexpired_key(http: httpx.Client, served: Served) -> None:
+    item_id = served.tenant()["pluggy"]["item_ids"][0]
+    seed = served.world.config.seed
+    expired = TokenIssuer(
+        derive_key(seed, "pluggy"), issuer="conciliador-sandbox/pluggy", clock=lambda: time.time() - 3 * 3600
+    ).issue(served.tenant()["pluggy"]["client_id"], 7200)
+    forged = TokenIssuer(b"not the sandbox key", issuer="conciliador-sandbox/pluggy").issue("x", 7200)
+    for headers in (
+        {},
+        {"X-API-KEY": "garbage"},
+        {"X-API-KEY": expired},
+        {"X-API-KEY": forged},
+        {"Authorization": "Bearer " + pluggy_key(http, served)["X-API-KEY"]},
+    ):
+        reply = http.get(f"/pluggy/items/{item_id}", headers=headers)
+        assert reply.status_code == 403, headers
+        body = reply.json()
+        assert body["code"] == 403 and body["message"]
+        strict(NotAuthenticatedResponse, body)
+
+
+def test_a_tenants_key_sees_only_its_own_resources(http: httpx.Client, served: Served) -> None:
+    mine = pluggy_key(http, served, tenant=0)
+    other = served.tenant(1)["pluggy"]
+    assert http.get(f"/pluggy/items/{other['item_ids'][0]}", headers=mine).status_code == 404
+    assert http.get("/pluggy/accounts", params={"itemId": other["item_ids"][0]}, headers=mine).status_code == 404
+    assert http.get(f"/pluggy/accounts/{other['account_ids'][0]}", headers=mine).status_code == 404
+    reply = http.get("/pluggy/v2/transactions", params={"accountId": other["account_ids"][0]}, headers=mine)
+    assert reply.status_code == 404
+    strict(GlobalErrorResponse, reply.json())
+    ledger = served.world.ledgers[other["account_ids"][0]]
+    assert http.get(f"/pluggy/transactions/{ledger.transaction_id(0)}", headers=mine).status_code == 404
+
+
+# ------------------------------------------------------------------------------ resources
+
+
+def test_item_account_list_and_account_match_the_sdk_models(http: httpx.Client, served: Served) -> None:
+    headers = pluggy_key(http, served)
+    tenant = served.tenant()["pluggy"]
+    store = served.world.store_by_item[tenant["item_ids"][0]]
+
+    reply = http.get(f"/pluggy/items/{store.item_id}", headers=headers)
+    assert reply.status_code == 200
+    item = strict(Item, reply.json())
+    assert (item.status, item.execution_status, item.connector.id) == ("UPDATED", "SUCCESS", store.connector.id)
+
+    reply = http.get("/pluggy/accounts", params={"itemId": store.item_id}, headers=headers)
+    listing = strict(AccountsList200Response, reply.json())
+    assert (listing.page, listing.total, listing.total_pages) == (1, 1, 1)
+    account = listing.results[0]
+    assert (account.type, account.subtype, account.tax_number) == ("BANK", "CHECKING_ACCOUNT", store.cnpj)
+    assert str(account.item_id) == store.item_id and account.currency_code == "BRL"
+    ledger = served.world.ledgers[store.account_id]
+    assert account.balance == float(ledger.closing_balance) == account.bank_data.closing_balance
+
+    reply = http.get(f"/pluggy/accounts/{store.account_id}", headers=headers)
+    assert strict(Account, reply.json()) == account
+    assert (
+        http.get("/pluggy/accounts", params={"itemId": store.item_id, "type": "CREDIT"}, headers=headers).json()[
+            "results"
+        ]
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "message"),
+    [
+        ("/pluggy/accounts", {}, "itemId should not be null or undefined,itemId must be a UUID"),
+        ("/pluggy/v2/transactions", {}, "accountId should not be null or undefined,accountId must be a UUID"),
+        ("/pluggy/transactions", {"accountId": "not-a-uuid"}, "accountId must be a UUID"),
+    ],
+)
+def test_missing_or_invalid_ids_are_400s_like_the_oas_example(
+    http: httpx.Client, served: Served, path: str, params: dict, message: str
+) -> None:
+    reply = http.get(path, params=params, headers=pluggy_key(http, served))
+    assert reply.status_code == 400
+    assert reply.json() == {"message": message, "code": 400}
+
+
+# --------------------------------------------------------------------------- transactions
+
+
+def test_v2_cursor_walk_returns_every_row_once_in_date_id_order(http: httpx.Client, served: Served) -> None:
+    headers = pluggy_key(http, served)
+    account_id = _account(served)
+    ledger = served.world.ledgers[account_id]
+    rows, pages = walk_v2(http, headers, {"accountId": account_id})
+    assert pages == -(-len(ledger) // 500) > 2
+    ids = [r["id"] for r in rows]
+    assert ids == [ledger.transaction_id(i) for i in range(len(ledger))]
+    assert len(set(ids)) == len(ids)
+    assert [(r["date"], r["id"]) for r in rows] == sorted((r["date"], r["id"]) for r in rows)
+    for row in rows[:50]:
+        txn = strict(Transaction, row)
+        assert txn.status == "POSTED" and txn.currency_code == "BRL" and str(txn.account_id) == account_id
+        assert (txn.amount > 0) == (txn.type == "CREDIT")
+        assert row["date"].endswith("T00:00:00.000Z") and row["createdAt"].endswith("Z")
+        assert row["createdAt"][:10] == row["date"][:10]
+
+
+def test_v2_date_filters_are_inclusive_and_next_keeps_them(http: httpx.Client, served: Served) -> None:
+    headers = pluggy_key(http, served)
+    account_id = _account(served)
+    ledger = served.world.ledgers[account_id]
+    first, last = date(2026, 10, 3), date(2026, 10, 6)
+    rows, _ = walk_v2(
+        http, headers, {"accountId": account_id, "dateFrom": first.isoformat(), "dateTo": last.isoformat()}
+    )
+    expected = [ledger.transaction_id(i) for i in range(len(ledger)) if first <= ledger.posting_date(i) <= last]
+    assert [r["id"] for r in rows] == expected and len(expected) > 500
+    assert {r["date"][:10] for r in rows} == {(first + timedelta(days=d)).isoformat() for d in range(4)}
+
+
+def test_v2_created_at_from_and_ids_filters(http: httpx.Client, served: Served) -> None:
+    headers = pluggy_key(http, served)
+    account_id = _account(served)
+    ledger = served.world.ledgers[account_id]
+    cutoff = "2026-10-08T12:00:00.000Z"
+    rows, _ = walk_v2(http, headers, {"accountId": account_id, "createdAtFrom": cutoff})
+    assert rows and all(r["createdAt"] >= cutoff for r in rows)
+    all_rows, _ = walk_v2(http, headers, {"accountId": account_id})
+    assert [r["id"] for r in rows] == [r["id"] for r in all_rows if r["createdAt"] >= cutoff]
+    wanted = [ledger.transaction_id(i) for i in (5, 1, 300)]
+    picked, _ = walk_v2(http, headers, {"accountId": account_id, "ids": ",".join(wanted)})
+    assert [r["id"] for r in picked] == [ledger.transaction_id(i) for i in (1, 5, 300)]
+
+
+@pytest.mark.parametrize(
+    ("params", "body"),
+    [
+        ({"after": "not base64!"}, {"message": "Invalid cursor", "code": 400}),
+        ({"after": base64.b64encode(b"2026-10-01|nope").decode()}, {"message": "Invalid cursor", "code": 400}),
+        ({"dateFrom": "2026-10-01", "createdAtFrom": "2026-10-01T00:00:00.000Z"}, None),
+        ({"dateFrom": "01/10/2026"}, None),
+        ({"ids": ",".join(str(uuid.uuid4()) for _ in range(501))}, None),
+    ],
+)
+def test_v2_bad_parameters_are_400s(http: httpx.Client, served: Served, params: dict, body: dict | None) -> None:
+    reply = http.get(
+        "/pluggy/v2/transactions", params={"accountId": _account(served), **params}, headers=pluggy_key(http, served)
+    )
+    assert reply.status_code == 400
+    strict(GlobalErrorResponse, reply.json())
+    if body is not None:
+        assert reply.json() == body
+
+
+def test_v1_pages_agree_with_v2_and_match_the_sdk_model(http: httpx.Client, served: Served) -> None:
+    headers = pluggy_key(http, served)
+    account_id = _account(served, store=1)
+    params = {"accountId": account_id, "from": "2026-10-02", "to": "2026-10-09"}
+    v2, _ = walk_v2(http, headers, {"accountId": account_id, "dateFrom": "2026-10-02", "dateTo": "2026-10-09"})
+    v1, page, total_pages = [], 1, None
+    while total_pages is None or page <= total_pages:
+        reply = http.get("/pluggy/transactions", params={**params, "pageSize": 300, "page": page}, headers=headers)
+        body = strict(PageResponseTransactions, reply.json()).to_dict()
+        raw = reply.json()
+        assert raw["page"] == page and raw["total"] == len(v2)
+        total_pages = raw["totalPages"]
+        assert body["totalPages"] == -(-len(v2) // 300)
+        v1 += raw["results"]
+        page += 1
+    assert v1 == v2
+    default = http.get("/pluggy/transactions", params=params, headers=headers).json()
+    assert len(default["results"]) == min(500, len(v2))
+    beyond = http.get("/pluggy/transactions", params={**params, "page": total_pages + 1}, headers=headers).json()
+    assert beyond["results"] == [] and beyond["total"] == len(v2)
+
+
+@pytest.mark.parametrize("params", [{"pageSize": "501"}, {"pageSize": "0"}, {"page": "0"}, {"pageSize": "x"}])
+def test_v1_page_bounds(http: httpx.Client, served: Served, params: dict) -> None:
+    reply = http.get(
+        "/pluggy/transactions", params={"accountId": _account(served), **params}, headers=pluggy_key(http, served)
+    )
+    assert reply.status_code == 400
+    strict(GlobalErrorResponse, reply.json())
+
+
+@pytest.mark.parametrize(("tenant", "store"), [(0, 0), (1, 0)])
+def test_single_transaction_and_ifood_payout_credits(
+    http: httpx.Client, served: Served, tenant: int, store: int
+) -> None:
+    headers = pluggy_key(http, served, tenant)
+    account_id = _account(served, tenant, store)
+    world = served.world
+    ledger = world.ledgers[account_id]
+    owner = world.store_by_account[account_id]
+    payouts = [i for i, kind in enumerate(ledger.kind) if kind == KIND_IFOOD_PAYOUT]
+    assert payouts
+    batches = {b.credit_transaction_id: b for b in world.batches if b.credit_transaction_id}
+    for i in payouts[:5]:
+        reply = http.get(f"/pluggy/transactions/{ledger.transaction_id(i)}", headers=headers)
+        assert reply.status_code == 200
+        row = reply.json()
+        txn = strict(Transaction, row)
+        batch = batches[txn.id]
+        assert txn.type == "CREDIT" and txn.amount == float(batch.credit_amount)
+        assert row["date"] == f"{batch.credit_date.isoformat()}T00:00:00.000Z"
+        assert "IFOOD" in txn.description.upper()
+        if owner.connector.sends_payment_data:
+            assert txn.payment_data.payer.document_number.value == IFOOD_CNPJ
+            assert txn.payment_data.receiver.document_number.value == owner.cnpj
+        else:  # some banks send no payer data: only the description names iFood
+            assert txn.payment_data is None
+    missing = http.get(f"/pluggy/transactions/{uuid.uuid4()}", headers=headers)
+    assert missing.status_code == 404
+    strict(GlobalErrorResponse, missing.json())
+
+
+def test_noise_never_looks_like_an_ifood_payout(http: httpx.Client, served: Served) -> None:
+    headers = pluggy_key(http, served, tenant=1)
+    rows, _ = walk_v2(http, headers, {"accountId": _account(served, tenant=1, store=1)})
+    for row in rows:
+        is_payout = "IFOOD" in row["description"].upper()
+        payer = ((row.get("paymentData") or {}).get("payer") or {}).get("documentNumber", {}).get("value")
+        assert (payer == IFOOD_CNPJ) <= is_payout
+        if not is_payout:
+            assert "IFOOD" not in (row.get("descriptionRaw") or "").upper()
+
+
+def test_the_official_python_sdk_works_unchanged(served: Served) -> None:
+    creds = served.tenant()["pluggy"]
+    config = pluggy_sdk.Configuration(host=served.pluggy_url)
+    with pluggy_sdk.ApiClient(config) as api:
+        auth = pluggy_sdk.AuthApi(api).auth_create(
+            pluggy_sdk.AuthRequest(client_id=creds["client_id"], client_secret=creds["client_secret"])
+        )
+        config.api_key["default"] = auth.api_key
+        accounts = pluggy_sdk.AccountApi(api).accounts_list(item_id=creds["item_ids"][0])
+        account_id = accounts.results[0].id
+        page = pluggy_sdk.TransactionApi(api).transactions_list_by_cursor(account_id=account_id)
+        seen = len(page.results)
+        while page.next:
+            after = httpx.QueryParams(page.next.lstrip("?"))["after"]
+            page = pluggy_sdk.TransactionApi(api).transactions_list_by_cursor(account_id=account_id, after=after)
+            seen += len(page.results)
+    assert seen == len(served.world.ledgers[account_id])

@@ -1,0 +1,192 @@
+"""The sandbox server: control surface, fault injection, request log, rate limits, throughput."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from served_sandbox import Served, ifood_bearer, pluggy_key
+
+from sandbox.options import ServerOptions
+from sandbox.server import start_in_thread
+from sandbox.world import World, WorldConfig
+
+TOO_MANY = {"message": "Too many requests. Please try again later (see Retry-After header in seconds)", "code": 429}
+TINY = WorldConfig(seed=3, tenants=1, stores_per_tenant=1, days=3, orders_per_day=5, bank_noise_per_day=5)
+
+
+def inject(http: httpx.Client, **spec) -> dict:
+    reply = http.post("/_sandbox/faults", json=spec)
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
+# ----------------------------------------------------------------------------------- control
+
+
+def test_health_and_credentials(http: httpx.Client, served: Served) -> None:
+    health = http.get("/_sandbox/health").json()
+    assert health["status"] == "ok" and health["orders"] == len(served.world.orders)
+    assert health["status_counts"] == served.world.status_counts()
+    assert http.get("/_sandbox/credentials").json() == served.credentials
+
+
+def test_start_in_thread_takes_a_config_and_stops_cleanly() -> None:
+    base_url, stop = start_in_thread(TINY, port=0)
+    assert httpx.get(f"{base_url}/_sandbox/health").status_code == 200
+    stop()
+    stop()  # idempotent
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{base_url}/_sandbox/health", timeout=2)
+
+
+def test_faults_are_consumed_once_each_in_order_and_logged(http: httpx.Client, served: Served) -> None:
+    headers = pluggy_key(http, served)
+    account_id = served.tenant()["pluggy"]["account_ids"][0]
+    inject(
+        http,
+        provider="pluggy",
+        path_prefix="/v2/transactions",
+        responses=[{"status": 429, "headers": {"Retry-After": "1"}}, {"status": 503}],
+    )
+    http.delete("/_sandbox/requests")
+    replies = [http.get("/pluggy/v2/transactions", params={"accountId": account_id}, headers=headers) for _ in range(3)]
+    assert [r.status_code for r in replies] == [429, 503, 200]
+    assert replies[0].headers["retry-after"] == "1"
+    assert replies[1].json() == {"code": 503, "message": "Fault injected by the sandbox"}
+    log = http.get("/_sandbox/requests").json()
+    assert [(e["path"], e["status"], e["fault"]) for e in log] == [
+        ("/pluggy/v2/transactions", 429, True),
+        ("/pluggy/v2/transactions", 503, True),
+        ("/pluggy/v2/transactions", 200, False),
+    ]
+    assert http.get("/_sandbox/faults").json() == []
+
+
+def test_fault_count_body_method_and_prefix_matching(http: httpx.Client, served: Served) -> None:
+    headers = ifood_bearer(http, served)
+    merchant = served.tenant()["ifood"]["merchant_ids"][0]
+    url = f"/ifood/financial/v3.0/merchants/{merchant}/sales"
+    params = {"beginSalesDate": "2026-10-01", "endSalesDate": "2026-10-01"}
+    inject(
+        http,
+        provider="ifood",
+        path_prefix="/financial/v3.0",
+        method="GET",
+        count=2,
+        responses=[{"status": 500, "body": {"oops": True}}],
+    )
+    inject(http, provider="pluggy", path_prefix="/financial", status=418)  # other provider: never matches
+    assert http.get(url, headers=headers, params=params).json() == {"oops": True}
+    assert http.get(url, headers=headers, params=params).status_code == 500
+    assert http.get(url, headers=headers, params=params).status_code == 200
+    assert http.delete("/_sandbox/faults").json() == {"cleared": 1}
+
+
+def test_a_delay_without_status_lets_the_provider_answer_late(http: httpx.Client, served: Served) -> None:
+    inject(http, provider="pluggy", path_prefix="/auth", responses=[{"delay_s": 0.3}])
+    started = time.perf_counter()
+    pluggy_key(http, served)
+    assert time.perf_counter() - started >= 0.3
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"provider": "stripe", "responses": [{"status": 500}]},
+        {"provider": "pluggy", "responses": []},
+        {"provider": "pluggy", "responses": [{"status": 99}]},
+        {"provider": "pluggy", "path_prefix": "v2", "responses": [{"status": 500}]},
+        {"provider": "pluggy", "responses": [{"status": 500}], "count": 0},
+    ],
+)
+def test_bad_fault_specs_are_refused(http: httpx.Client, spec: dict) -> None:
+    reply = http.post("/_sandbox/faults", json=spec)
+    assert reply.status_code == 400 and reply.json()["error"]
+
+
+def test_unknown_paths_answer_in_the_providers_style(http: httpx.Client) -> None:
+    assert http.get("/pluggy/nothing-here").json() == {"code": 404, "message": "Not Found"}
+    assert http.get("/ifood/nothing-here").json()["error"]["code"] == "NotFound"
+
+
+# -------------------------------------------------------------------------------- rate limits
+
+
+@pytest.fixture(scope="module")
+def limited() -> Iterator[tuple[str, World]]:
+    world = World(TINY)
+    options = ServerOptions(pluggy_rate_limit=3, ifood_rate_limit=2, ifood_token_rate_limit=2, rate_limit_window_s=1.5)
+    base_url, stop = start_in_thread(world, port=0, options=options)
+    yield base_url, world
+    stop()
+
+
+def test_pluggy_counts_per_endpoint_and_answers_its_429(limited: tuple[str, World]) -> None:
+    base_url, world = limited
+    creds = world.credentials(base_url)["tenants"][0]["pluggy"]
+    body = {"clientId": creds["client_id"], "clientSecret": creds["client_secret"]}
+    with httpx.Client(base_url=base_url) as http:
+        time.sleep(1.5)  # a fresh window
+        statuses = [http.post("/pluggy/auth", json=body).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        refused = http.post("/pluggy/auth", json=body)
+        assert refused.json() == TOO_MANY
+        assert refused.headers["ratelimit-limit"] == "3"
+        assert 1 <= int(refused.headers["retry-after"]) == int(refused.headers["ratelimit-reset"]) <= 2
+        key = {"X-API-KEY": http.post("/pluggy/auth", json=body).json().get("apiKey", "")}
+        item = http.get(f"/pluggy/items/{creds['item_ids'][0]}", headers=key)
+        assert item.status_code in (200, 403), "another endpoint has its own bucket"
+        time.sleep(int(refused.headers["retry-after"]) + 0.1)
+        assert http.post("/pluggy/auth", json=body).status_code == 200
+
+
+def test_ifood_429_has_retry_after_and_x_ratelimit_headers(limited: tuple[str, World]) -> None:
+    base_url, world = limited
+    creds = world.credentials(base_url)["tenants"][0]["ifood"]
+    form = {"grantType": "client_credentials", "clientId": creds["client_id"], "clientSecret": creds["client_secret"]}
+    with httpx.Client(base_url=base_url) as http:
+        time.sleep(1.5)
+        replies = [http.post("/ifood/authentication/v1.0/oauth/token", data=form) for _ in range(3)]
+        assert [r.status_code for r in replies] == [200, 200, 429]
+        headers = replies[-1].headers
+        assert headers["x-ratelimit-limit"] == "2" and headers["x-ratelimit-remaining"] == "0"
+        assert int(headers["retry-after"]) >= 1 and headers["x-ratelimit-reset"] == headers["retry-after"]
+        assert replies[-1].json()["error"]["code"] == "TooManyRequests"
+
+
+def test_rate_limits_can_be_switched_off(http: httpx.Client, served: Served) -> None:
+    headers = pluggy_key(http, served)
+    item_id = served.tenant()["pluggy"]["item_ids"][0]
+    assert all(http.get(f"/pluggy/items/{item_id}", headers=headers).status_code == 200 for _ in range(400))
+
+
+# --------------------------------------------------------------------------------- throughput
+
+
+def test_v2_pages_are_served_fast() -> None:
+    """A 150k-row account paged through /v2/transactions (the benchmark's path) at a healthy rate."""
+    config = WorldConfig(seed=1, tenants=1, stores_per_tenant=1, days=30, orders_per_day=1, bank_noise_per_day=5000)
+    world = World(config)
+    base_url, stop = start_in_thread(world, port=0, options=ServerOptions().with_rate_limit(None))
+    try:
+        creds = world.credentials(base_url)["tenants"][0]["pluggy"]
+        with httpx.Client(base_url=base_url + "/pluggy", timeout=30) as http:
+            key = http.post(
+                "/auth", json={"clientId": creds["client_id"], "clientSecret": creds["client_secret"]}
+            ).json()["apiKey"]
+            started = time.perf_counter()
+            rows, query = 0, f"?accountId={creds['account_ids'][0]}"
+            while query:
+                reply = http.get("/v2/transactions" + query, headers={"X-API-KEY": key})
+                body = reply.json()
+                rows += len(body["results"])
+                query = body["next"]
+            seconds = time.perf_counter() - started
+    finally:
+        stop()
+    assert rows == world.bank_transaction_count
+    # Client and server share one process (and the GIL) here; the benchmark runs them apart.
+    assert rows / seconds > 20_000, f"{rows / seconds:,.0f} transactions/s"
