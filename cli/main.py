@@ -7,7 +7,6 @@ product code itself never imports the sandbox.
 from __future__ import annotations
 
 import sys
-import warnings
 
 import typer
 
@@ -39,7 +38,6 @@ _register_optional()
 
 
 def main() -> None:
-    warnings.filterwarnings("ignore", category=RuntimeWarning, module="platformdirs")
     try:
         app()
     except UserError as exc:

@@ -20,7 +20,7 @@ from ingestion import integrations as integrations_store
 from ingestion.errors import UserError
 from ingestion.settings import external_database_url
 from ingestion.vault import Keyring, new_key_spec
-from ingestion.warehouse import EmbeddedServer, check_reachable, database_url, ensure_schema
+from ingestion.warehouse import EmbeddedServer, check_reachable, database_url, ensure_schema, postgres_bin
 
 db_app = typer.Typer(
     help="The warehouse: embedded PostgreSQL by default, DATABASE_URL otherwise.", no_args_is_help=True
@@ -91,11 +91,9 @@ def db_url() -> None:
 @db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def db_psql(ctx: typer.Context) -> None:
     """Open psql on the warehouse; extra arguments go to psql (e.g. -c "select ...")."""
-    from pgserver._commands import POSTGRES_BIN_PATH
-
     url = database_url()
     check_reachable(url)
-    raise typer.Exit(subprocess.call([str(POSTGRES_BIN_PATH / "psql"), url, *ctx.args]))
+    raise typer.Exit(subprocess.call([str(postgres_bin() / "psql"), url, *ctx.args]))
 
 
 # ---------------------------------------------------------------- integrations

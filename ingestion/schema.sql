@@ -57,9 +57,10 @@ create table if not exists ops.alerts (
     notified_at      timestamptz
 );
 
--- Raw tables share one shape (see ingestion/raw_tables.py): provider payload as jsonb plus the
--- keys staging needs, the payload hash that makes loads idempotent, and lineage columns.
--- A changed record (same external_id, new hash) adds a version; staging reads the latest.
+-- Raw tables share one shape (see ingestion/raw_writer.py): provider payload as jsonb plus the
+-- keys staging needs, lineage columns, and version_key = md5(tenant_id, external_id,
+-- payload_hash) as a uuid: one narrow unique key that makes loads idempotent. A changed
+-- record (same external_id, new payload hash) adds a version; staging reads the latest.
 create table if not exists raw.pluggy_accounts (
     tenant_id        text not null,
     integration_id   bigint not null,
@@ -67,10 +68,10 @@ create table if not exists raw.pluggy_accounts (
     source           text not null default 'api',
     external_id      text not null,
     payload_hash     text not null,
+    version_key      uuid not null unique,
     payload          jsonb not null,
     loaded_at        timestamptz not null default now(),
-    item_id          text,
-    unique (tenant_id, external_id, payload_hash)
+    item_id          text
 );
 
 create table if not exists raw.pluggy_transactions (
@@ -80,10 +81,10 @@ create table if not exists raw.pluggy_transactions (
     source           text not null default 'api',
     external_id      text not null,
     payload_hash     text not null,
+    version_key      uuid not null unique,
     payload          jsonb not null,
     loaded_at        timestamptz not null default now(),
-    account_id       text,
-    unique (tenant_id, external_id, payload_hash)
+    account_id       text
 );
 
 create table if not exists raw.ifood_sales (
@@ -93,10 +94,10 @@ create table if not exists raw.ifood_sales (
     source           text not null default 'api',
     external_id      text not null,
     payload_hash     text not null,
+    version_key      uuid not null unique,
     payload          jsonb not null,
     loaded_at        timestamptz not null default now(),
-    merchant_id      text,
-    unique (tenant_id, external_id, payload_hash)
+    merchant_id      text
 );
 
 create table if not exists raw.ifood_financial_events (
@@ -106,8 +107,8 @@ create table if not exists raw.ifood_financial_events (
     source           text not null default 'api',
     external_id      text not null,
     payload_hash     text not null,
+    version_key      uuid not null unique,
     payload          jsonb not null,
     loaded_at        timestamptz not null default now(),
-    merchant_id      text,
-    unique (tenant_id, external_id, payload_hash)
+    merchant_id      text
 );

@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -57,15 +58,15 @@ class EmbeddedServer:
 
     def start(self) -> None:
         """Initialise the data directory on first use, then start the server if it is down."""
-        from pgserver._commands import POSTGRES_BIN_PATH
+        bin_dir = postgres_bin()
 
         run_as = _postgres_os_user()
         if not (self.pgdata / "PG_VERSION").exists():
             self.pgdata.mkdir(parents=True, exist_ok=True)
-            _hand_over(self.pgdata, run_as, POSTGRES_BIN_PATH)
+            _hand_over(self.pgdata, run_as, bin_dir)
             _run(
                 [
-                    str(POSTGRES_BIN_PATH / "initdb"),
+                    str(bin_dir / "initdb"),
                     "-D",
                     str(self.pgdata),
                     "--auth=trust",
@@ -80,7 +81,7 @@ class EmbeddedServer:
             return
         port = self.port if _port_is_free(self.port) else _free_port()
         self.log_file.touch()
-        _hand_over(self.log_file, run_as, POSTGRES_BIN_PATH)
+        _hand_over(self.log_file, run_as, bin_dir)
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' "
             "-c fsync=on -c max_connections=100 -c shared_buffers=256MB "
@@ -88,7 +89,7 @@ class EmbeddedServer:
         )
         _run(
             [
-                str(POSTGRES_BIN_PATH / "pg_ctl"),
+                str(bin_dir / "pg_ctl"),
                 "-D",
                 str(self.pgdata),
                 "-l",
@@ -110,12 +111,12 @@ class EmbeddedServer:
                 conn.execute(f'create database "{DATABASE_NAME}"')
 
     def stop(self) -> bool:
-        from pgserver._commands import POSTGRES_BIN_PATH
+        bin_dir = postgres_bin()
 
         if not (self.pgdata / "postmaster.pid").exists():
             return False
         _run(
-            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"],
+            [str(bin_dir / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"],
             _postgres_os_user(),
         )
         return True
@@ -203,6 +204,17 @@ def _redact(url: str) -> str:
     if info.get("password"):
         info["password"] = "***"
     return psycopg.conninfo.make_conninfo(**info)
+
+
+def postgres_bin() -> Path:
+    """The PostgreSQL binaries shipped in the pgserver wheel.
+
+    pgserver warns about XDG_RUNTIME_DIR at import; we never use that directory.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        from pgserver._commands import POSTGRES_BIN_PATH
+    return POSTGRES_BIN_PATH
 
 
 def _postgres_os_user() -> str | None:

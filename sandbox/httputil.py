@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from typing import Any
@@ -27,15 +28,18 @@ class LruCache:
     def __init__(self, size: int = 64) -> None:
         self._size = size
         self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()  # pages are also rendered ahead in a worker thread
 
     def get(self, key: Hashable) -> Any | None:
-        value = self._data.get(key)
-        if value is not None:
-            self._data.move_to_end(key)
-        return value
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
 
     def put(self, key: Hashable, value: Any) -> None:
-        self._data[key] = value
-        self._data.move_to_end(key)
-        while len(self._data) > self._size:
-            self._data.popitem(last=False)
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)

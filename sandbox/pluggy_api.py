@@ -13,10 +13,12 @@ of another tenant answer 404 as if they did not exist.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -39,7 +41,8 @@ PAGE_SIZE = 500
 MAX_IDS = 500
 TOO_MANY = "Too many requests. Please try again later (see Retry-After header in seconds)"
 
-Handler = Callable[[Request, Tenant], Awaitable[Response]]
+Params = list[tuple[str, str]]
+PageBuilder = Callable[[Store, BankLedger, Params], tuple[bytes, "Params | None"]]
 
 
 def bad_request(message: str, code_description: str | None = None) -> Response:
@@ -106,8 +109,15 @@ class PluggyApi:
         self._clients = {t.pluggy_client_id: t for t in world.tenants}
         self._renderers: dict[str, TransactionRenderer] = {}
         self._pages = LruCache(64)
+        self._following = LruCache(64)  # page key → parameters of the page after it
         self._filtered = LruCache(16)
+        self._prefetching: dict[Hashable, Future[bytes]] = {}
+        self._workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pluggy-prefetch")
         self._id_index: dict[int, tuple[str, int]] | None = None
+
+    def close(self) -> None:
+        """Stop the page-ahead worker (pending renders are dropped)."""
+        self._workers.shutdown(wait=False, cancel_futures=True)
 
     # --------------------------------------------------------------------------- plumbing
 
@@ -245,61 +255,112 @@ class PluggyApi:
         store, ledger = self._account_param(tenant, params.get("accountId"))
         if params.get("dateFrom") and params.get("createdAtFrom"):
             return bad_request("dateFrom and createdAtFrom cannot be used together")
-        cache_key = ("v2", store.account_id, tuple(sorted(params.multi_items())))
-        body = self._pages.get(cache_key)
-        if body is None:
-            rows = self._select(
-                ledger,
-                date_from=_parse_date(params.get("dateFrom"), "dateFrom"),
-                date_to=_parse_date(params.get("dateTo"), "dateTo"),
-                created_from=_parse_timestamp(params.get("createdAtFrom"), "createdAtFrom"),
-                ids=params.get("ids"),
-            )
-            start = 0
-            after = params.get("after")
-            if after:
-                try:
-                    cursor_key = decode_cursor(after)
-                except ValueError:
-                    return bad_request("Invalid cursor")
-                keys = ledger.keys
-                start = bisect.bisect_right(rows, cursor_key, key=lambda i: keys[i])
-            page = rows[start : start + PAGE_SIZE]
-            next_query = "null"
-            if start + PAGE_SIZE < len(rows):
-                kept = [
-                    (k, v)
-                    for k, v in params.multi_items()
-                    if k in ("accountId", "ids", "dateFrom", "dateTo", "createdAtFrom")
-                ]
-                next_query = '"?' + urlencode([*kept, ("after", encode_cursor(ledger, page[-1]))]) + '"'
-            body = f'{{"results":[{self._renderer(store).render_many(page)}],"next":{next_query}}}'.encode()
-            self._pages.put(cache_key, body)
-        return json_response(body)
+        return json_response(await self._page(self._v2_page, store, ledger, params.multi_items()))
 
     async def transactions_v1(self, request: Request, tenant: Tenant) -> Response:
         params = request.query_params
         store, ledger = self._account_param(tenant, params.get("accountId"))
-        page_size = self._positive_int(params.get("pageSize"), "pageSize", PAGE_SIZE, maximum=PAGE_SIZE)
-        page = self._positive_int(params.get("page"), "page", 1)
-        cache_key = ("v1", store.account_id, tuple(sorted(params.multi_items())))
-        body = self._pages.get(cache_key)
+        return json_response(await self._page(self._v1_page, store, ledger, params.multi_items()))
+
+    # --------------------------------------------------------------------------- pages
+
+    async def _page(self, build: PageBuilder, store: Store, ledger: BankLedger, params: Params) -> bytes:
+        """A transactions page body, from the cache or built now; the following page is then built
+        ahead in a worker thread.
+
+        Clients walk pages in order and spend a while on each (decoding, writing to a database), so
+        rendering page n+1 while they work on page n takes the sandbox off their critical path.
+        """
+        key = (build.__name__, store.account_id, tuple(sorted(params)))
+        body = self._pages.get(key)
         if body is None:
-            rows = self._select(
-                ledger,
-                date_from=_parse_date(params.get("from"), "from"),
-                date_to=_parse_date(params.get("to"), "to"),
-                created_from=_parse_timestamp(params.get("createdAtFrom"), "createdAtFrom"),
-                ids=params.get("ids"),
-            )
-            total = len(rows)
-            chunk = rows[(page - 1) * page_size : page * page_size]
-            body = (
-                f'{{"total":{total},"totalPages":{math.ceil(total / page_size)},"page":{page},'
-                f'"results":[{self._renderer(store).render_many(chunk)}]}}'
-            ).encode()
-            self._pages.put(cache_key, body)
-        return json_response(body)
+            pending = self._prefetching.get(key)
+            if pending is not None:
+                body = await asyncio.wrap_future(pending)
+            else:
+                body, following = build(store, ledger, params)
+                self._pages.put(key, body)
+                if following is not None:
+                    self._following.put(key, following)
+                self._prefetch(build, store, ledger, following)
+                return body
+        following = self._following.get(key)
+        self._prefetch(build, store, ledger, following)
+        return body
+
+    def _prefetch(self, build: PageBuilder, store: Store, ledger: BankLedger, params: Params | None) -> None:
+        if params is None:
+            return
+        key = (build.__name__, store.account_id, tuple(sorted(params)))
+        if key in self._prefetching or self._pages.get(key) is not None:
+            return
+
+        def render() -> bytes:
+            try:
+                body, following = build(store, ledger, params)
+                self._pages.put(key, body)
+                if following is not None:
+                    self._following.put(key, following)
+                return body
+            finally:
+                self._prefetching.pop(key, None)
+
+        try:
+            self._prefetching[key] = self._workers.submit(render)
+        except RuntimeError:  # shutting down: the page will simply be rendered on request
+            pass
+
+    def _v2_page(self, store: Store, ledger: BankLedger, params: Params) -> tuple[bytes, Params | None]:
+        """One cursor page and the parameters of the next (None on the last page)."""
+        query = dict(params)
+        rows = self._select(
+            ledger,
+            date_from=_parse_date(query.get("dateFrom"), "dateFrom"),
+            date_to=_parse_date(query.get("dateTo"), "dateTo"),
+            created_from=_parse_timestamp(query.get("createdAtFrom"), "createdAtFrom"),
+            ids=query.get("ids"),
+        )
+        start = 0
+        if query.get("after"):
+            try:
+                cursor_key = decode_cursor(query["after"])
+            except ValueError:
+                raise _Reply(bad_request("Invalid cursor")) from None
+            keys = ledger.keys
+            start = bisect.bisect_right(rows, cursor_key, key=lambda i: keys[i])
+        page = rows[start : start + PAGE_SIZE]
+        following: Params | None = None
+        next_query = "null"
+        if start + PAGE_SIZE < len(rows):
+            kept = [(k, v) for k, v in params if k in ("accountId", "ids", "dateFrom", "dateTo", "createdAtFrom")]
+            following = [*kept, ("after", encode_cursor(ledger, page[-1]))]
+            next_query = '"?' + urlencode(following) + '"'
+        body = f'{{"results":[{self._renderer(store).render_many(page)}],"next":{next_query}}}'
+        return body.encode(), following
+
+    def _v1_page(self, store: Store, ledger: BankLedger, params: Params) -> tuple[bytes, Params | None]:
+        """One numbered page (deprecated endpoint) and the parameters of the next."""
+        query = dict(params)
+        page_size = self._positive_int(query.get("pageSize"), "pageSize", PAGE_SIZE, maximum=PAGE_SIZE)
+        page = self._positive_int(query.get("page"), "page", 1)
+        rows = self._select(
+            ledger,
+            date_from=_parse_date(query.get("from"), "from"),
+            date_to=_parse_date(query.get("to"), "to"),
+            created_from=_parse_timestamp(query.get("createdAtFrom"), "createdAtFrom"),
+            ids=query.get("ids"),
+        )
+        total = len(rows)
+        total_pages = math.ceil(total / page_size)
+        chunk = rows[(page - 1) * page_size : page * page_size]
+        body = (
+            f'{{"total":{total},"totalPages":{total_pages},"page":{page},'
+            f'"results":[{self._renderer(store).render_many(chunk)}]}}'
+        )
+        following = None
+        if page < total_pages:
+            following = [(k, v) for k, v in params if k != "page"] + [("page", str(page + 1))]
+        return body.encode(), following
 
     # --------------------------------------------------------------------------- helpers
 

@@ -35,7 +35,7 @@ from sandbox.bank import (
 from sandbox.ids import format_uuid
 from sandbox.world import IFOOD_CNPJ, IFOOD_LEGAL_NAME, Store, World
 
-_TIME_OF_DAY = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)]
+_TIME_OF_DAY = [f"T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000Z" for s in range(86_400)]
 IFOOD_PAYER = Counterparty(IFOOD_LEGAL_NAME, IFOOD_CNPJ, "CNPJ", "341", "0001", "21100-4")
 
 
@@ -178,8 +178,8 @@ class TransactionRenderer:
         self._counterparties = world.counterparties
         self._first = self.ledger.first_day
         self._day_text: dict[int, str] = {}
-        # (kind, party) → (head up to "amount":, middle from "category" to "paymentData": incl. prefix, tail)
-        self._fragments: dict[tuple[int, int], tuple[str, str, str]] = {}
+        # kind << 32 | party → (head up to "amount":, middle from "type" to the paymentData prefix, tail)
+        self._fragments: dict[int, tuple[str, str, str]] = {}
         self._account_tail = f',"accountId":"{store.account_id}","createdAt":"'
 
     def _day(self, ordinal: int) -> str:
@@ -189,7 +189,7 @@ class TransactionRenderer:
         return text
 
     def _fragment(self, kind: int, party: int) -> tuple[str, str, str]:
-        frag = self._fragments.get((kind, party))
+        frag = self._fragments.get(kind << 32 | party)
         if frag is not None:
             return frag
         txn_type, clean, raw, category, operation, method = _KIND_TEXT[kind]
@@ -213,8 +213,7 @@ class TransactionRenderer:
             f',"currencyCode":"BRL","amount":'
         )
         middle = f',"type":"{txn_type}","category":{_dumps(category)},"operationType":{_dumps(operation)}'
-        sends_payer_data = self.store.connector.sends_payment_data or kind != KIND_IFOOD_PAYOUT
-        if method is None or not sends_payer_data:
+        if method is None or not self.store.connector.sends_payment_data:
             frag = (head, middle + ',"paymentData":null', "")
         else:
             payer, receiver = (other, store_side) if txn_type == "CREDIT" else (store_side, other)
@@ -223,7 +222,7 @@ class TransactionRenderer:
             )
             # referenceNumber differs per transaction: split the object before its closing brace.
             frag = (head, middle + ',"paymentData":' + payment_data[:-1] + ',"referenceNumber":"', '"}')
-        self._fragments[(kind, party)] = frag
+        self._fragments[kind << 32 | party] = frag
         return frag
 
     def render(self, i: int) -> str:
@@ -248,15 +247,18 @@ class TransactionRenderer:
             key = keys[i]
             u = key & UUID_MASK
             day = days.get(key >> UUID_BITS) or self._day(key >> UUID_BITS)
-            fragment = fragments.get((kinds[i], parties[i])) or self._fragment(kinds[i], parties[i])
-            head, middle, tail = fragment
+            head, middle, tail = fragments.get(kinds[i] << 32 | parties[i]) or self._fragment(kinds[i], parties[i])
             h = f"{u:032x}"
-            at = f"{day}T{time_of_day[created[i]]}.000Z"
-            reference = f"{(u >> 80) & 0xFFFFFFFFFF:012d}{tail}" if tail else ""
+            at = day + time_of_day[created[i]]
             append(
                 f'{{"id":"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"{head}{amounts[i] / 100:.2f}'
                 f',"date":"{day}T00:00:00.000Z","balance":{balances[i] / 100:.2f}'
-                f',"providerCode":"{u & 0x1FFFFFFF:09d}","providerId":"{h}","status":"POSTED"{middle}{reference}'
+                f',"providerCode":"{u & 0x1FFFFFFF:09d}","providerId":"{h}","status":"POSTED"{middle}'
+                f'{(u >> 80) & 0xFFFFFFFFFF:012d}{tail}{account_tail}{at}","updatedAt":"{at}"}}'
+                if tail
+                else f'{{"id":"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"{head}{amounts[i] / 100:.2f}'
+                f',"date":"{day}T00:00:00.000Z","balance":{balances[i] / 100:.2f}'
+                f',"providerCode":"{u & 0x1FFFFFFF:09d}","providerId":"{h}","status":"POSTED"{middle}'
                 f'{account_tail}{at}","updatedAt":"{at}"}}'
             )
         return ",".join(out)

@@ -27,6 +27,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from sandbox.control import ControlMiddleware, FaultBook, RequestLog
 from sandbox.httputil import json_response
@@ -57,6 +58,9 @@ class Sandbox:
             Mount("/ifood", app=self.ifood.app()),
         ]
         return Starlette(routes=routes, middleware=[Middleware(ControlMiddleware, faults=self.faults, log=self.log)])
+
+    def close(self) -> None:
+        self.pluggy.close()
 
     async def health(self, request: Request) -> Response:
         world = self.world
@@ -125,7 +129,7 @@ def create_app(source: World | WorldConfig | None = None, options: ServerOptions
     return Sandbox(_world_of(source), options).app()
 
 
-def _uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
+def _uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
     )
@@ -139,7 +143,11 @@ def serve(
     options: ServerOptions | None = None,
 ) -> None:
     """Serve the sandbox until interrupted (blocking)."""
-    uvicorn.Server(_uvicorn_config(create_app(config, options), host, port)).run()
+    sandbox = Sandbox(_world_of(config), options)
+    try:
+        uvicorn.Server(_uvicorn_config(sandbox.app(), host, port)).run()
+    finally:
+        sandbox.close()
 
 
 def start_in_thread(
@@ -155,13 +163,15 @@ def start_in_thread(
     `port=0` picks a free port. The server is accepting connections when this returns; `stop()`
     shuts it down and waits for the thread.
     """
-    server = uvicorn.Server(_uvicorn_config(create_app(config, options), host, port))
+    sandbox = Sandbox(_world_of(config), options)
+    server = uvicorn.Server(_uvicorn_config(sandbox.app(), host, port))
     thread = threading.Thread(target=server.run, name=f"sandbox-{host}:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout_s
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
+            sandbox.close()
             raise RuntimeError(f"the sandbox server did not start on {host}:{port}")
         time.sleep(0.01)
     bound_port = _bound_port(server)
@@ -174,6 +184,7 @@ def start_in_thread(
         stopped = True
         server.should_exit = True
         thread.join(timeout=10)
+        sandbox.close()
 
     return f"http://{host}:{bound_port}", stop
 

@@ -15,11 +15,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sandbox.world import GRACE_DAYS, TOLERANCE
-
 if TYPE_CHECKING:
     from sandbox.world import FinancialEvent, Order, PayoutBatch, World
 
+GRACE_DAYS = 3  # days after the expected date a payment may still arrive and count as on time
+TOLERANCE = Decimal("0.10")  # |paid - expected| up to this counts as paid in full
 CANCELLATION_WORDS = re.compile(r"cancel|estorno", re.IGNORECASE)
 
 

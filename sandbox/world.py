@@ -26,10 +26,9 @@ from zoneinfo import ZoneInfo
 from sandbox.bank import BankLedger, Counterparties, PlannedCredit, build_ledger, make_counterparties
 from sandbox.ids import digits_only, new_cnpj, secret, uuid4
 from sandbox.money import from_cents, q
+from sandbox.truth import GRACE_DAYS, TOLERANCE, ground_truth
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
-GRACE_DAYS = 3
-TOLERANCE = Decimal("0.10")
 IFOOD_CNPJ = "14.380.200/0001-21"
 IFOOD_LEGAL_NAME = "IFOOD.COM AGENCIA DE RESTAURANTES ONLINE S.A."
 
@@ -334,7 +333,13 @@ class _Draft:
 
 
 class World:
-    """Everything the fake providers serve and the ground truth they imply, built from a `WorldConfig`."""
+    """Everything the fake providers serve and the ground truth they imply, built from a `WorldConfig`.
+
+    Attributes: `config`, `as_of`, `tenants` (each with its `stores`), `stores`, `orders` (by store,
+    then creation time; each with its `events`), `batches` (payout batches with their credit facts),
+    `ledgers` (bank statement per Pluggy account id), and lookups `store_by_merchant`,
+    `store_by_item`, `store_by_account`, `tenant_by_id`, `orders_by_merchant`, `events_by_merchant`.
+    """
 
     def __init__(self, config: WorldConfig | None = None) -> None:
         self.config = config or WorldConfig()
@@ -637,8 +642,6 @@ class World:
 
     @cached_property
     def _truth(self) -> tuple[dict[str, Any], ...]:
-        from sandbox.truth import ground_truth
-
         return tuple(ground_truth(self))
 
     def status_counts(self) -> dict[str, int]:
@@ -649,6 +652,7 @@ class World:
         return counts
 
     def reason_counts(self) -> dict[tuple[str, str | None], int]:
+        """Orders per (status, reason) pair present in the world."""
         counts: dict[tuple[str, str | None], int] = {}
         for row in self._truth:
             key = (row["status"], row["reason"])

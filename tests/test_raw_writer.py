@@ -83,3 +83,26 @@ def test_a_failure_mid_stream_leaves_what_was_committed_before(clean_warehouse: 
 def test_an_unknown_raw_table_is_refused_by_name(clean_warehouse: str) -> None:
     with psycopg.connect(clean_warehouse) as conn, pytest.raises(raw_writer.UnknownRawTableError, match="nope"):
         raw_writer.write(conn, [RawRecord("nope", "x", {})], tenant_id="t1", integration_id=1, sync_run_id=None)
+
+
+def test_a_record_repeated_within_one_batch_lands_once(clean_warehouse: str) -> None:
+    stats = _load(clean_warehouse, [_txn("t1", "1.00"), _txn("t2", "2.00"), _txn("t1", "1.00")])
+    assert (stats.rows_fetched, stats.rows_written) == (3, 2)
+    assert _count(clean_warehouse) == 2
+
+
+def test_tenants_do_not_share_versions(clean_warehouse: str) -> None:
+    _load(clean_warehouse, [_txn("t1", "1.00")])
+    with psycopg.connect(clean_warehouse) as conn:
+        stats = raw_writer.write(conn, [_txn("t1", "1.00")], tenant_id="t2", integration_id=2, sync_run_id=None)
+        conn.commit()
+    assert stats.rows_written == 1
+
+
+def test_chunked_loads_match_a_single_chunk(clean_warehouse: str) -> None:
+    records = [_txn(f"t{i % 7}", f"{i % 7}.00") for i in range(20)] + [_txn("t0", "9.99")]
+    with psycopg.connect(clean_warehouse) as conn:
+        stats = raw_writer.write(conn, records, tenant_id="t1", integration_id=1, sync_run_id=None, chunk_rows=3)
+        conn.commit()
+    assert (stats.rows_fetched, stats.rows_written) == (21, 8)
+    assert _count(clean_warehouse) == 8

@@ -1,6 +1,7 @@
 {#
-    The mart holds exactly the orders seen in sales or referenced by financial events:
-    none lost, none invented.
+    The mart holds exactly the orders seen in sales or referenced by financial events
+    (int_ifood__orders_netted has one row per order referenced by events): none lost,
+    none invented.
 #}
 with
 
@@ -8,8 +9,8 @@ sales as (
     select * from {{ ref('stg_ifood__sales') }}
 ),
 
-financial_events as (
-    select * from {{ ref('stg_ifood__financial_events') }}
+orders_netted as (
+    select * from {{ ref('int_ifood__orders_netted') }}
 ),
 
 reconciliation as (
@@ -19,7 +20,7 @@ reconciliation as (
 orders_seen as (
     select tenant_id, order_id from sales
     union
-    select tenant_id, order_id from financial_events where order_id is not null
+    select tenant_id, order_id from orders_netted
 ),
 
 missing_from_mart as (

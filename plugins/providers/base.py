@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 BUSINESS_TZ = ZoneInfo("America/Sao_Paulo")
 
 
@@ -57,13 +59,14 @@ class Interval:
 class RawRecord:
     """One provider object bound for a raw table.
 
-    `payload` is the object exactly as the provider sent it (amounts as exact Decimals);
-    `keys` are the few extracted columns the raw table indexes (e.g. account_id).
+    `payload` is the object exactly as the provider sent it: decoded (amounts as exact
+    Decimals) or, on bulk paths, the original JSON bytes untouched. `keys` are the few
+    extracted columns the raw table indexes (e.g. account_id).
     """
 
     table: str
     external_id: str
-    payload: Mapping[str, Any]
+    payload: Mapping[str, Any] | bytes | msgspec.Raw
     keys: Mapping[str, str | None] = field(default_factory=dict)
 
 

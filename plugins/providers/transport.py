@@ -10,6 +10,7 @@ jitter, cap a server-requested wait at two minutes.
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import msgspec
@@ -26,6 +27,7 @@ import msgspec
 from plugins.providers.errors import AuthenticationError, ProviderError, RateLimitedError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -203,6 +205,62 @@ def decode_json(response: httpx.Response) -> Any:
             f"Expected JSON from {response.request.method} {response.request.url.path}, got {_snippet(response)}",
             status=response.status_code,
         ) from exc
+
+
+def decode_as(response: httpx.Response, shape: type[T]) -> T:
+    """Decode a JSON body into a msgspec Struct, e.g. one that leaves records as raw bytes."""
+    try:
+        return msgspec.json.decode(response.content, type=shape)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ProviderError(
+            f"Unexpected body from {response.request.method} {response.request.url.path}: {exc}; "
+            f"got {_snippet(response)}",
+            status=response.status_code,
+        ) from exc
+
+
+def decode_object(raw: bytes | msgspec.Raw) -> Any:
+    """Decode raw JSON bytes with exact Decimals, as `decode_json` does for whole bodies."""
+    return _DECODER.decode(raw)
+
+
+def prefetched(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+    """Run `items` (e.g. page fetches) in a background thread, `depth` pages ahead.
+
+    Cursor pagination is sequential, but fetching page n+1 while the caller loads page n
+    overlaps the provider's latency with our own work. Errors surface in the caller.
+    """
+    done = object()
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                buffer.put(item)
+            buffer.put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            buffer.put(exc)
+
+    worker = threading.Thread(target=produce, name="prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

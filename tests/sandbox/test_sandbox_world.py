@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import resource
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -67,6 +70,22 @@ def test_the_same_config_gives_a_byte_identical_world() -> None:
     assert again.digest() == DEFAULT.digest()
     assert again.credentials("http://x") == DEFAULT.credentials("http://x")
     assert again.ground_truth() == DEFAULT.ground_truth()
+
+
+def test_the_world_does_not_depend_on_the_process() -> None:
+    """Hash randomisation differs per process; the world must not (no iteration over sets of str)."""
+    script = "from sandbox.world import World, WorldConfig; print(World(WorldConfig(days=5)).digest())"
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        for seed in (1, 2)
+    }
+    assert digests == {World(WorldConfig(days=5)).digest()}
 
 
 def test_another_seed_gives_another_world_and_streams_are_independent() -> None:

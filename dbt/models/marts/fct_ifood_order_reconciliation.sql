@@ -63,11 +63,11 @@ reasons_assigned as (
             when not has_financial_events then 'no_financial_events'
             when not has_sale then 'orphan_financial_event'
             when bank_transaction_id is not null
-                and is_batch_within_tolerance
                 and paid_date - expected_payment_date <= {{ grace_days }}
+                and is_batch_within_tolerance
                 then null
             when bank_transaction_id is not null
-                and not is_batch_within_tolerance
+                and paid_date - expected_payment_date <= {{ grace_days }}
                 then 'value_mismatch'
             when bank_transaction_id is not null then 'late_payment'
             when as_of_date - expected_payment_date > {{ grace_days }}
