@@ -122,14 +122,18 @@ def counted(records, bar):
 
 def plain_copy_seconds(url: str) -> float:
     """Time a plain COPY of the same rows (text dumped beforehand) into an unindexed twin table."""
-    columns = "tenant_id, integration_id, sync_run_id, source, external_id, payload_hash, version_key, payload, account_id"
+    columns = (
+        "tenant_id, integration_id, sync_run_id, source, external_id, payload_hash, version_key, payload, account_id"
+    )
     buffer = io.BytesIO()
     with psycopg.connect(url) as conn:
         with conn.cursor().copy(f"copy (select {columns} from raw.pluggy_transactions) to stdout") as copy:
             for chunk in copy:
                 buffer.write(chunk)
         conn.execute("drop table if exists public.copy_baseline")
-        conn.execute("create table public.copy_baseline (like raw.pluggy_transactions including defaults)")  # no indexes
+        conn.execute(
+            "create table public.copy_baseline (like raw.pluggy_transactions including defaults)"
+        )  # no indexes
         conn.commit()
         data = buffer.getvalue()
         started = time.perf_counter()
