@@ -26,6 +26,7 @@ from ingestion.cli import parse_date
 from ingestion.errors import UserError
 from ingestion.pipeline import prepare_warehouse
 from ingestion.vault import Keyring
+from plugins.providers.registry import provider_class
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
 
@@ -77,36 +78,23 @@ def demo_command(
 
 
 def register_sandbox_integrations(url: str, credentials: dict) -> None:
+    """One integration per tenant and provider, pointed at the sandbox; fields come from the registry."""
     keyring = Keyring.load()
-    base_urls = credentials["base_urls"]
     with psycopg.connect(url) as conn:
         for tenant in credentials["tenants"]:
-            integrations.add(
-                conn,
-                keyring,
-                tenant_id=tenant["tenant_id"],
-                provider="pluggy",
-                name="sandbox",
-                credentials={
-                    "client_id": tenant["pluggy"]["client_id"],
-                    "client_secret": tenant["pluggy"]["client_secret"],
-                },
-                external_ids={"item_ids": tenant["pluggy"]["item_ids"]},
-                base_url=base_urls["pluggy"],
-            )
-            integrations.add(
-                conn,
-                keyring,
-                tenant_id=tenant["tenant_id"],
-                provider="ifood",
-                name="sandbox",
-                credentials={
-                    "client_id": tenant["ifood"]["client_id"],
-                    "client_secret": tenant["ifood"]["client_secret"],
-                },
-                external_ids={"merchant_ids": tenant["ifood"]["merchant_ids"]},
-                base_url=base_urls["ifood"],
-            )
+            for provider in ("pluggy", "ifood"):
+                cls = provider_class(provider)
+                given = tenant[provider]
+                integrations.add(
+                    conn,
+                    keyring,
+                    tenant_id=tenant["tenant_id"],
+                    provider=provider,
+                    name="sandbox",
+                    credentials={field: given[field] for field in cls.credential_fields},
+                    external_ids={field: given[field] for field in cls.external_id_fields},
+                    base_url=credentials["base_urls"][provider],
+                )
 
 
 def report(url: str, world: World) -> None:

@@ -50,11 +50,17 @@ class EmbeddedServer:
         return self.pgdata.parent / "postgres.log"
 
     def is_running(self) -> bool:
+        """True only when *this* data directory's server answers on our port.
+
+        Another checkout's embedded server (or any PostgreSQL) may hold the same port; talking
+        to it would silently put this project's data in someone else's warehouse.
+        """
         try:
-            with psycopg.connect(self._admin_url(), connect_timeout=2):
-                return True
-        except psycopg.OperationalError:
+            with psycopg.connect(self._admin_url(), connect_timeout=2) as conn:
+                served = conn.execute("select current_setting('data_directory')").fetchone()[0]
+        except psycopg.Error:
             return False
+        return Path(served).resolve() == self.pgdata.resolve()
 
     def start(self) -> None:
         """Initialise the data directory on first use, then start the server if it is down."""
