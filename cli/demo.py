@@ -24,8 +24,8 @@ from ingestion import integrations
 from ingestion.airflow_runner import dag_test, ensure_metadata_db
 from ingestion.cli import parse_date
 from ingestion.errors import UserError
-from ingestion.pipeline import prepare_warehouse
 from ingestion.vault import Keyring
+from ingestion.warehouse import prepare_warehouse
 from plugins.providers.registry import provider_class
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig

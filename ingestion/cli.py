@@ -7,10 +7,8 @@ console entry point (`cli/main.py`) prints it and exits 2.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated
 
 import psycopg
@@ -20,7 +18,13 @@ from ingestion import integrations as integrations_store
 from ingestion.errors import UserError
 from ingestion.settings import external_database_url
 from ingestion.vault import Keyring, new_key_spec
-from ingestion.warehouse import EmbeddedServer, check_reachable, database_url, ensure_schema, postgres_bin
+from ingestion.warehouse import (
+    EmbeddedServer,
+    check_reachable,
+    database_url,
+    postgres_bin,
+    prepare_warehouse,
+)
 
 db_app = typer.Typer(
     help="The warehouse: embedded PostgreSQL by default, DATABASE_URL otherwise.", no_args_is_help=True
@@ -48,10 +52,7 @@ def parse_pairs(values: list[str], option: str) -> dict[str, list[str]]:
 
 
 def connect() -> psycopg.Connection:
-    url = database_url()
-    check_reachable(url)
-    ensure_schema(url)
-    return psycopg.connect(url)
+    return psycopg.connect(prepare_warehouse())
 
 
 # ---------------------------------------------------------------- db
@@ -60,15 +61,11 @@ def connect() -> psycopg.Connection:
 @db_app.command("up")
 def db_up() -> None:
     """Start the embedded PostgreSQL (initialising it on first use) and create the schemas."""
+    url = prepare_warehouse()
     if external_database_url():
-        url = database_url()
-        check_reachable(url)
-        ensure_schema(url)
         typer.echo("DATABASE_URL is set: using that server; schemas are in place.")
-        return
-    url = database_url()
-    ensure_schema(url)
-    typer.echo(f"Embedded warehouse is up: {url}")
+    else:
+        typer.echo(f"Embedded warehouse is up: {url}")
 
 
 @db_app.command("down")
@@ -185,9 +182,7 @@ def sync_command(
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if last < first:
         raise UserError(f"--end {last} is before --start {first}.")
-    with connect():
-        pass
-    result = run_sync(database_url(), integration_id, Interval.for_dates(first, last), run_label="cli")
+    result = run_sync(prepare_warehouse(), integration_id, Interval.for_dates(first, last), run_label="cli")
     typer.echo(f"sync run {result.sync_run_id}: fetched {result.rows_fetched}, wrote {result.rows_written} new rows")
 
 
@@ -198,8 +193,7 @@ def run_command(
     """Run the daily DAG once for a day with `airflow dags test` (extract every integration, dbt build)."""
     from ingestion.airflow_runner import dag_test
 
-    with connect():
-        pass
+    prepare_warehouse()
     dag_test(parse_date(day, "--date"), conf={"lookback_days": lookback_days})
     typer.echo(f"DAG run for {day} succeeded.")
 
@@ -208,17 +202,4 @@ def dbt_command(ctx: typer.Context) -> None:
     """Run dbt against the warehouse, e.g. `conciliador dbt build --select marts`."""
     from ingestion.dbt_runner import run_dbt
 
-    url = database_url()
-    check_reachable(url)
-    ensure_schema(url)
-    run_dbt(url, tuple(ctx.args) or ("build",))
-
-
-def airflow_home() -> Path:
-    from ingestion.airflow_runner import airflow_env
-
-    return Path(airflow_env()["AIRFLOW_HOME"])
-
-
-def env_summary() -> str:
-    return "DATABASE_URL" if os.environ.get("DATABASE_URL") else "embedded warehouse"
+    run_dbt(prepare_warehouse(), tuple(ctx.args) or ("build",))

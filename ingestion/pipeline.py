@@ -11,15 +11,8 @@ import psycopg
 from ingestion import integrations
 from ingestion.dbt_runner import run_dbt
 from ingestion.sync import run_sync
-from ingestion.warehouse import check_reachable, database_url, ensure_schema
+from ingestion.warehouse import database_url, prepare_warehouse
 from plugins.providers.base import BUSINESS_TZ, Interval
-
-
-def prepare_warehouse() -> str:
-    url = database_url()
-    check_reachable(url)
-    ensure_schema(url)
-    return url
 
 
 def active_integration_ids() -> list[int]:

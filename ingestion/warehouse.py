@@ -147,6 +147,14 @@ def database_url(*, start: bool = True) -> str:
     return server.url
 
 
+def prepare_warehouse() -> str:
+    """The URL of a reachable warehouse with its schemas in place: what every command needs first."""
+    url = database_url()
+    check_reachable(url)
+    ensure_schema(url)
+    return url
+
+
 def check_reachable(url: str) -> None:
     """Fail with one clear sentence when the database does not answer."""
     try:
