@@ -23,6 +23,17 @@ create table if not exists control.integrations (
     unique (tenant_id, provider, name)
 );
 
+-- Reconciliation tolerances a tenant's finance team may override (psql, BI tool or
+-- `conciliador tolerances set`); a null column, or no row, means the dbt var default.
+create table if not exists control.tolerances (
+    tenant_id        text primary key,
+    value_tolerance  numeric(18, 2) check (value_tolerance >= 0),
+    grace_days       integer check (grace_days >= 0),
+    note             text,
+    updated_by       text not null default current_user,
+    updated_at       timestamptz not null default now()
+);
+
 -- One row per extraction of one integration over one interval.
 create table if not exists ops.sync_runs (
     sync_run_id      bigserial primary key,

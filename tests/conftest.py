@@ -29,6 +29,7 @@ WAREHOUSE_TABLES = (
     "ops.sync_runs",
     "ops.alerts",
     "control.integrations",
+    "control.tolerances",
 )
 
 

@@ -44,6 +44,7 @@ def conciliador(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
             "--credential takes NAME=VALUE",
         ),
         (["integrations", "disable", "999999"], {}, "No integration with id 999999"),
+        (["tolerances", "set", "--tenant", "t1", "--value-tolerance", "-1"], {}, "--value-tolerance must be"),
         (["integrations", "list"], {"CONCILIADOR_SECRET_KEYS": "k1:short"}, None),
     ],
 )

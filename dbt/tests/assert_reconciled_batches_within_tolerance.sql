@@ -1,6 +1,7 @@
 {#
-    A reconciled order's batch credit must be within var('value_tolerance') of the batch
-    total and dated no later than var('grace_days') after the expected date. Order-level
+    A reconciled order's batch credit must be within its tenant's value_tolerance of the
+    batch total and dated no later than its grace_days after the expected date (the
+    tolerances the mart applied, from control.tolerances or the vars). Order-level
     difference_amount is zero for reconciled rows by construction, so the tolerance is
     checked where it is decided: on the batch.
 #}
@@ -29,9 +30,9 @@ reconciled_outside_rules as (
     where reconciliation.status = 'reconciled'
         and not coalesce(
             abs(payout_batches.credit_amount - payout_batches.expected_amount)
-                <= {{ var('value_tolerance') }}
+                <= reconciliation.value_tolerance
             and payout_batches.paid_date - payout_batches.expected_payment_date
-                <= {{ var('grace_days') }},
+                <= reconciliation.grace_days,
             false
         )
 )

@@ -3,8 +3,6 @@
     reconciliation status and, unless reconciled, the reason. Precedence: see the
     `ifood_order_status_precedence` doc block in _marts__docs.md.
 #}
-{%- set tolerance = var('value_tolerance') -%}
-{%- set grace_days = var('grace_days') -%}
 
 with
 
@@ -18,6 +16,10 @@ orders_netted as (
 
 payout_batches as (
     select * from {{ ref('int_ifood__payout_batches_matched') }}
+),
+
+tolerances as (
+    select * from {{ ref('stg_control__tolerances') }}
 ),
 
 orders_unioned as (
@@ -46,13 +48,19 @@ payouts_joined as (
         payout_batches.bank_transaction_id,
         payout_batches.expected_amount as batch_expected_amount,
         payout_batches.credit_amount as batch_credit_amount,
-        abs(payout_batches.difference_amount) <= {{ tolerance }}
+        abs(payout_batches.difference_amount)
+            <= {{ tenant_tolerance('value_tolerance') }}
             as is_batch_within_tolerance,
         payout_batches.paid_date,
+        cast({{ tenant_tolerance('value_tolerance') }} as numeric(18, 2))
+            as value_tolerance,
+        {{ tenant_tolerance('grace_days') }} as grace_days,
         {{ as_of_date() }} as as_of_date
     from orders_unioned
     left join payout_batches
         on orders_unioned.payout_batch_id = payout_batches.payout_batch_id
+    left join tolerances
+        on orders_unioned.tenant_id = tolerances.tenant_id
 ),
 
 reasons_assigned as (
@@ -63,14 +71,14 @@ reasons_assigned as (
             when not has_financial_events then 'no_financial_events'
             when not has_sale then 'orphan_financial_event'
             when bank_transaction_id is not null
-                and paid_date - expected_payment_date <= {{ grace_days }}
+                and paid_date - expected_payment_date <= grace_days
                 and is_batch_within_tolerance
                 then null
             when bank_transaction_id is not null
-                and paid_date - expected_payment_date <= {{ grace_days }}
+                and paid_date - expected_payment_date <= grace_days
                 then 'value_mismatch'
             when bank_transaction_id is not null then 'late_payment'
-            when as_of_date - expected_payment_date > {{ grace_days }}
+            when as_of_date - expected_payment_date > grace_days
                 then 'payment_missing'
             else 'awaiting_payment'
         end as divergence_reason
@@ -108,6 +116,8 @@ statuses_assigned as (
             end
             as numeric(18, 2)
         ) as paid_amount,
+        value_tolerance,
+        grace_days,
         sale_date,
         expected_payment_date,
         paid_date,
@@ -135,6 +145,8 @@ final as (
                 and as_of_date > expected_payment_date
                 then as_of_date - expected_payment_date
         end as days_late,
+        value_tolerance,
+        grace_days,
         sale_date,
         expected_payment_date,
         paid_date,

@@ -1,8 +1,8 @@
 {#
     Every payout batch with the bank credit that paid it, if any (docs/sandbox-world.md):
 
-    (a) amount rule: a visible credit of the same merchant within var('value_tolerance')
-        of the batch total, posted within var('payout_match_window_days') days on or after
+    (a) amount rule: a visible credit of the same merchant within the tenant's
+        value_tolerance (control.tolerances, else var('value_tolerance')) of the batch total, posted within var('payout_match_window_days') days on or after
         the expected date. Earliest credit first, then the closest amount; one-to-one.
     (b) expected-date rule: for batches still unpaid, an unmatched credit of the same
         merchant posted exactly on the expected date, closest amount first (the batch was
@@ -19,6 +19,10 @@ payout_batches as (
 
 ifood_credits as (
     select * from {{ ref('int_banking__ifood_credits_identified') }}
+),
+
+tolerances as (
+    select * from {{ ref('stg_control__tolerances') }}
 ),
 
 visible_credits as (
@@ -44,8 +48,10 @@ amount_candidates as (
             between payout_batches.expected_payment_date
             and payout_batches.expected_payment_date
                 + {{ var('payout_match_window_days') }}
+    left join tolerances
+        on payout_batches.tenant_id = tolerances.tenant_id
     where abs(visible_credits.amount - payout_batches.expected_amount)
-        <= {{ var('value_tolerance') }}
+        <= {{ tenant_tolerance('value_tolerance') }}
 ),
 
 {{ match_one_to_one(
