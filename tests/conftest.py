@@ -8,6 +8,7 @@ the session, so subprocesses (dbt, `airflow dags test`) land in the same place.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from pathlib import Path
@@ -69,3 +70,97 @@ def clean_warehouse(warehouse_url: str) -> str:
 def clean_module_warehouse(warehouse_url: str) -> str:
     """An empty warehouse shared by the tests of one module (e.g. one expensive DAG run)."""
     return _truncate(warehouse_url)
+
+
+def insert_paid_order(
+    conn: psycopg.Connection, tenant: str, *, credit_amount: str, credit_date: str, expected_date: str = "2026-10-05"
+) -> None:
+    """One iFood order (net R$ 40.00, due `expected_date`) and the bank credit that paid it, as raw rows."""
+    merchant, account, cnpj = f"m-{tenant}", f"a-{tenant}", "11222333000181"
+    rows = [
+        ("ifood_sales", "merchant_id", merchant, f"o-{tenant}", _sale(f"o-{tenant}", merchant, cnpj)),
+        ("ifood_financial_events", "merchant_id", merchant, f"e-{tenant}", _event(f"o-{tenant}", expected_date)),
+        ("pluggy_accounts", "item_id", "item", account, _account(account, cnpj)),
+        (
+            "pluggy_transactions",
+            "account_id",
+            account,
+            f"tx-{tenant}",
+            _credit(f"tx-{tenant}", account, credit_amount, credit_date),
+        ),
+    ]
+    for table, key_column, key, external_id, payload in rows:
+        conn.execute(
+            f"insert into raw.{table} (tenant_id, integration_id, external_id, payload_hash, version_key, payload, "
+            f"{key_column}) values (%s, 1, %s, md5(%s), gen_random_uuid(), %s, %s)",
+            (tenant, external_id, payload, payload, key),
+        )
+    conn.commit()
+
+
+@pytest.fixture
+def paid_order():
+    return insert_paid_order
+
+
+def _sale(order_id: str, merchant: str, cnpj: str) -> str:
+    return json.dumps(
+        {
+            "id": order_id,
+            "createdAt": "2026-10-01T15:00:00Z",
+            "currentStatus": "CONCLUDED",
+            "merchant": {"id": merchant, "documents": [{"type": "CNPJ", "value": cnpj}]},
+            "saleGrossValue": {"bag": 40.00, "deliveryFee": 0, "serviceFee": 0},
+        }
+    )
+
+
+def _event(order_id: str, expected_date: str) -> str:
+    return json.dumps(
+        {
+            "name": "ORDER_PAYMENT",
+            "description": "IN_APP_PAYMENT_CREDIT",
+            "trigger": "SALE_CONCLUDED",
+            "dateTime": "2026-10-01T15:00:00Z",
+            "hasTransferImpact": True,
+            "amount": {"value": "40.00"},
+            "reference": {"type": "ORDER", "id": order_id},
+            "settlement": {"expectedDate": expected_date},
+        }
+    )
+
+
+def _account(account_id: str, cnpj: str) -> str:
+    return json.dumps(
+        {
+            "id": account_id,
+            "itemId": "item",
+            "type": "BANK",
+            "subtype": "CHECKING_ACCOUNT",
+            "name": "Conta",
+            "number": "0001/1",
+            "balance": 0,
+            "currencyCode": "BRL",
+            "taxNumber": cnpj,
+            "createdAt": "2026-09-01T00:00:00.000Z",
+            "updatedAt": "2026-09-01T00:00:00.000Z",
+        }
+    )
+
+
+def _credit(txn_id: str, account_id: str, amount: str, posted: str) -> str:
+    return json.dumps(
+        {
+            "id": txn_id,
+            "accountId": account_id,
+            "type": "CREDIT",
+            "status": "POSTED",
+            "amount": float(amount),
+            "currencyCode": "BRL",
+            "date": f"{posted}T00:00:00.000Z",
+            "description": "TED RECEBIDA IFOOD.COM",
+            "paymentData": {"payer": {"documentNumber": {"type": "CNPJ", "value": "14.380.200/0001-21"}}},
+            "createdAt": "2026-10-05T10:00:00.000Z",
+            "updatedAt": "2026-10-05T10:00:00.000Z",
+        }
+    )
