@@ -36,4 +36,12 @@ def test_an_override_changes_the_next_build_for_that_tenant_only(clean_warehouse
                 "from marts.fct_ifood_order_reconciliation"
             ).fetchall()
         )
+        evidence = conn.execute(
+            "select evidence from marts.fct_ifood_order_reconciliation where tenant_id = 't-strict'"
+        ).fetchone()[0]
     assert rows == {"t-default": "reconciled//0.10", "t-strict": "divergent/value_mismatch/0.05"}
+    assert evidence["rule"] == "value_mismatch"
+    assert evidence["bank_credit"]["amount"] == 39.92 and evidence["bank_credit"]["posted_date"] == "2026-10-05"
+    assert evidence["payout_batch"]["expected_amount"] == 40.0
+    assert [e["name"] for e in evidence["financial_events"]] == ["ORDER_PAYMENT"]
+    assert evidence["value_tolerance"] == 0.05

@@ -35,7 +35,8 @@ orders_unioned as (
         coalesce(orders_netted.has_cancellation_event, false)
             as has_cancellation_event,
         sales.sale_date,
-        orders_netted.expected_payment_date
+        orders_netted.expected_payment_date,
+        orders_netted.financial_events
     from sales
     full outer join orders_netted
         on sales.tenant_id = orders_netted.tenant_id
@@ -48,6 +49,8 @@ payouts_joined as (
         payout_batches.bank_transaction_id,
         payout_batches.expected_amount as batch_expected_amount,
         payout_batches.credit_amount as batch_credit_amount,
+        payout_batches.order_count as batch_order_count,
+        payout_batches.match_rule,
         abs(payout_batches.difference_amount)
             <= {{ tenant_tolerance('value_tolerance') }}
             as is_batch_within_tolerance,
@@ -121,7 +124,30 @@ statuses_assigned as (
         sale_date,
         expected_payment_date,
         paid_date,
-        as_of_date
+        as_of_date,
+        {#- What decided the status, for BI and auditors (queryable with ->, ->>). #}
+        jsonb_build_object(
+            'rule', coalesce(divergence_reason, 'reconciled'),
+            'has_sale', has_sale,
+            'gross_amount', gross_amount,
+            'expected_net_amount', expected_net_amount,
+            'financial_events', coalesce(financial_events, '[]'::jsonb),
+            'payout_batch', case when payout_batch_id is not null then jsonb_build_object(
+                'id', payout_batch_id,
+                'order_count', batch_order_count,
+                'expected_amount', batch_expected_amount,
+                'expected_payment_date', expected_payment_date
+            ) end,
+            'bank_credit', case when bank_transaction_id is not null then jsonb_build_object(
+                'transaction_id', bank_transaction_id,
+                'amount', batch_credit_amount,
+                'posted_date', paid_date,
+                'match_rule', match_rule
+            ) end,
+            'value_tolerance', value_tolerance,
+            'grace_days', grace_days,
+            'as_of_date', as_of_date
+        ) as evidence
     from reasons_assigned
 ),
 
@@ -150,7 +176,8 @@ final as (
         sale_date,
         expected_payment_date,
         paid_date,
-        as_of_date
+        as_of_date,
+        evidence
     from statuses_assigned
 )
 

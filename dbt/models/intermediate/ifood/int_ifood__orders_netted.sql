@@ -32,7 +32,18 @@ events_summed as (
             max(expected_payment_date)
         ) as expected_payment_date,
         min(event_at) as first_event_at,
-        max(event_at) as last_event_at
+        max(event_at) as last_event_at,
+        {#- The ledger lines behind the expected net, for the mart's evidence. #}
+        jsonb_agg(
+            jsonb_build_object(
+                'name', event_name,
+                'description', event_description,
+                'amount', amount,
+                'has_transfer_impact', has_transfer_impact,
+                'expected_payment_date', expected_payment_date
+            )
+            order by event_at, financial_event_id
+        ) as financial_events
     from order_events
     group by tenant_id, order_id
 ),
@@ -58,7 +69,8 @@ batches_assigned as (
         has_cancellation_event,
         expected_payment_date,
         first_event_at,
-        last_event_at
+        last_event_at,
+        financial_events
     from events_summed
 )
 
