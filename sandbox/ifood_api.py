@@ -1,4 +1,8 @@
-"""A fake iFood Merchant API (authentication + Financial v3.0 sales and events) serving the world.
+"""A fake iFood Merchant API (authentication + Financial v3.0) serving the world.
+
+Financial v3.0: sales, financial events, settlements, anticipations (always 404: no store has an
+anticipation plan) and reconciliation on demand, whose files are served outside the `/ifood`
+prefix at `/_sandbox/files/…` behind expiring, signed links (like pre-signed S3 URLs).
 
 `POST /authentication/v1.0/oauth/token` is OAuth2 client credentials with iFood's camelCase form
 fields and answers `{accessToken, type, expiresIn}`; the financial endpoints want
@@ -11,9 +15,16 @@ and `X-RateLimit-*` headers.
 from __future__ import annotations
 
 import bisect
+import hashlib
+import hmac
+import json
 import math
 import re
+import threading
+import time
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,6 +36,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.httputil import LruCache, json_response
+from sandbox.ifood_financial import (
+    closing_items,
+    reconciliation_csv_gz,
+    reconciliation_rows,
+    settlements_body,
+)
 from sandbox.ifood_wire import financial_event, sale
 from sandbox.options import ServerOptions
 from sandbox.ratelimit import FixedWindowLimiter, Refusal
@@ -38,7 +55,14 @@ EVENTS_MAX_SIZE = 500
 TOKEN_PATH = "/authentication/v1.0/oauth/token"
 SALES_PATH = "/financial/v3.0/merchants/{merchantId}/sales"
 EVENTS_PATH = "/financial/v3.0/merchants/{merchantId}/financial-events"
+SETTLEMENTS_PATH = "/financial/v3.0/merchants/{merchantId}/settlements"
+ANTICIPATIONS_PATH = "/financial/v3.0/merchants/{merchantId}/anticipations"
+ON_DEMAND_PATH = "/financial/v3.0/merchants/{merchantId}/reconciliation/on-demand"
+ON_DEMAND_STATUS_PATH = ON_DEMAND_PATH + "/{requestId}"
+FILES_PATH = "/_sandbox/files/{name}"  # outside the /ifood prefix, like a pre-signed S3 link
+SETTLEMENTS_MAX_WINDOW_DAYS = 31
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_COMPETENCE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 def ifood_error(
@@ -49,6 +73,25 @@ def ifood_error(
         body["field"] = field
         body["details"] = [message]
     return json_response({"error": body}, status, headers)
+
+
+def _s3_denied(message: str) -> Response:
+    """What S3 answers for an expired or tampered pre-signed URL: 403 with an XML error."""
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>{message}</Message></Error>'
+    )
+    return Response(body, status_code=403, media_type="application/xml")
+
+
+@dataclass(slots=True)
+class _OnDemand:
+    """One reconciliation-on-demand request: who asked, for what, when, how often it was polled."""
+
+    request_id: str
+    merchant_id: str
+    competence: str
+    created: float  # time.monotonic()
+    polls: int = 0
 
 
 class _Reply(Exception):
@@ -127,12 +170,28 @@ class IfoodApi:
             m: [e.date_time.astimezone(SAO_PAULO).date().toordinal() for e in events]
             for m, events in world.events_by_merchant.items()
         }
+        self._closing_items = closing_items(world)
+        self._on_demand: dict[str, _OnDemand] = {}
+        self._on_demand_lock = threading.Lock()
+        self._files: dict[str, tuple[str, str]] = {}  # file token → (merchant id, competence)
+        self._file_key = derive_key(world.config.seed, "ifood-files")
+        self._file_cache = LruCache(16)
 
     def app(self) -> Starlette:
         routes = [
             Route(TOKEN_PATH, self.token, methods=["POST"]),
             Route(SALES_PATH, self._financial("GET " + SALES_PATH, self.sales), methods=["GET"]),
             Route(EVENTS_PATH, self._financial("GET " + EVENTS_PATH, self.financial_events), methods=["GET"]),
+            Route(SETTLEMENTS_PATH, self._financial("GET " + SETTLEMENTS_PATH, self.settlements), methods=["GET"]),
+            Route(
+                ANTICIPATIONS_PATH, self._financial("GET " + ANTICIPATIONS_PATH, self.anticipations), methods=["GET"]
+            ),
+            Route(ON_DEMAND_PATH, self._financial("POST " + ON_DEMAND_PATH, self.on_demand_request), methods=["POST"]),
+            Route(
+                ON_DEMAND_STATUS_PATH,
+                self._financial("GET " + ON_DEMAND_STATUS_PATH, self.on_demand_status),
+                methods=["GET"],
+            ),
         ]
 
         async def not_found(request: Request, exc: Exception) -> Response:
@@ -253,6 +312,122 @@ class IfoodApi:
             ).body
             self._pages.put(key, body)
         return json_response(body)
+
+    # ------------------------------------------------------------------- settlements, anticipations
+
+    async def settlements(self, request: Request, store: Store) -> Response:
+        by_payment = "beginCalculationDate" not in request.query_params or "beginPaymentDate" in request.query_params
+        names = ("beginPaymentDate", "endPaymentDate") if by_payment else ("beginCalculationDate", "endCalculationDate")
+        begin, end = _window(request, *names, SETTLEMENTS_MAX_WINDOW_DAYS)
+        body = settlements_body(
+            self.world, store, self._closing_items[store.merchant_id], begin, end, by_payment=by_payment
+        )
+        if body is None:
+            return ifood_error(404, "NO_SETTLEMENTS_FOUND", "No settlements found for the given period")
+        return json_response(body)
+
+    async def anticipations(self, request: Request, store: Store) -> Response:
+        by_anticipated = "beginAnticipatedPaymentDate" in request.query_params
+        names = (
+            ("beginAnticipatedPaymentDate", "endAnticipatedPaymentDate")
+            if by_anticipated
+            else ("beginCalculationDate", "endCalculationDate")
+        )
+        _window(request, *names, SETTLEMENTS_MAX_WINDOW_DAYS)
+        # No store of the world has an anticipation plan (iFood pays on the regular term).
+        return ifood_error(404, "NO_ANTICIPATION_PLAN", "The merchant has no anticipation plan")
+
+    # --------------------------------------------------------------- reconciliation on demand
+
+    async def on_demand_request(self, request: Request, store: Store) -> Response:
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError:
+            body = None
+        competence = body.get("competence") if isinstance(body, dict) else None
+        if not isinstance(competence, str) or not _COMPETENCE.fullmatch(competence):
+            return json_response({"code": "400", "message": "competence is required, in the format YYYY-MM"}, 400)
+        now = time.monotonic()
+        with self._on_demand_lock:
+            for previous in self._on_demand.values():
+                if (
+                    previous.merchant_id == store.merchant_id
+                    and previous.competence == competence
+                    and now - previous.created < self.options.ifood_ondemand_dedup_s
+                ):
+                    return json_response(
+                        {
+                            "code": "409",
+                            "message": f"There is already a recent and valid request Id: {previous.request_id}",
+                        },
+                        409,
+                    )
+            request_id = str(uuid.uuid4())
+            self._on_demand[request_id] = _OnDemand(request_id, store.merchant_id, competence, now)
+        return json_response({"competence": competence, "merchantId": store.merchant_id, "requestId": request_id}, 202)
+
+    async def on_demand_status(self, request: Request, store: Store) -> Response:
+        request_id = request.path_params["requestId"]
+        with self._on_demand_lock:
+            entry = self._on_demand.get(request_id)
+            alive = entry is not None and time.monotonic() - entry.created < self.options.ifood_ondemand_request_ttl_s
+            if entry is None or not alive or entry.merchant_id != store.merchant_id:
+                return json_response({"error": "404", "message": f"Request Id {request_id} not found"}, 404)
+            entry.polls += 1
+            first_poll = entry.polls == 1
+        body: dict[str, Any] = {"id": entry.request_id, "competence": entry.competence}
+        if first_poll or time.monotonic() - entry.created < self.options.ifood_ondemand_delay_s:
+            return json_response({**body, "status": "created"})
+        if not self._rows(store, entry.competence):
+            message = "File generation failed: No financial entries exist"
+            return json_response({**body, "status": "error", "message": message})
+        return json_response({**body, "status": "processed", "downloadPath": self._signed_link(request, entry)})
+
+    def _rows(self, store: Store, competence: str) -> list[dict[str, str]]:
+        key = ("rows", store.merchant_id, competence)
+        rows = self._file_cache.get(key)
+        if rows is None:
+            rows = reconciliation_rows(self.world, store, competence)
+            self._file_cache.put(key, rows)
+        return rows
+
+    def _sign(self, token: str, expires: int) -> str:
+        return hmac.new(self._file_key, f"{token}|{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def _signed_link(self, request: Request, entry: _OnDemand) -> str:
+        """A new link on every call: absolute, outside the iFood prefix, valid for the download TTL."""
+        token = hmac.new(self._file_key, entry.request_id.encode(), hashlib.sha256).hexdigest()[:32]
+        self._files[token] = (entry.merchant_id, entry.competence)
+        expires = math.ceil(time.time() + self.options.ifood_download_ttl_s)
+        root = f"{request.url.scheme}://{request.url.netloc}"
+        return f"{root}/_sandbox/files/{token}.csv.gz?expires={expires}&signature={self._sign(token, expires)}"
+
+    async def download(self, request: Request) -> Response:
+        """`GET /_sandbox/files/<token>.csv.gz?expires=&signature=`: no bearer; 403 once expired or tampered."""
+        name = request.path_params["name"]
+        token = name.removesuffix(".csv.gz")
+        expires = request.query_params.get("expires", "")
+        signature = request.query_params.get("signature", "")
+        if not expires.isdigit() or not hmac.compare_digest(signature, self._sign(token, int(expires))):
+            return _s3_denied("The request signature we calculated does not match the signature you provided")
+        if time.time() > int(expires):
+            return _s3_denied("Request has expired")
+        target = self._files.get(token)
+        if target is None or not name.endswith(".csv.gz"):
+            body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code></Error>'
+            return Response(body, status_code=404, media_type="application/xml")
+        merchant_id, competence = target
+        key = ("file", merchant_id, competence)
+        content = self._file_cache.get(key)
+        if content is None:
+            content = reconciliation_csv_gz(self._rows(self.world.store_by_merchant[merchant_id], competence))
+            self._file_cache.put(key, content)
+        filename = f"reconciliation-{merchant_id}-{competence}.csv.gz"
+        return Response(
+            content,
+            media_type="application/gzip",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
 
 def create_ifood_app(world: World, options: ServerOptions | None = None) -> Starlette:

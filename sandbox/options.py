@@ -20,6 +20,10 @@ class ServerOptions:
     pluggy_api_key_ttl_s: int = 2 * 3600  # Pluggy API keys live two hours
     ifood_token_ttl_s: int = 6 * 3600  # iFood's `expiresIn` (21600 s)
     request_log_size: int = 10_000
+    ifood_ondemand_delay_s: float = 1.0  # on-demand reconciliation: seconds from `created` to `processed`
+    ifood_download_ttl_s: float = 300.0  # lifetime of a reconciliation file link (pre-signed-URL style)
+    ifood_ondemand_dedup_s: float = 6 * 3600  # one on-demand request per merchant + competence per window
+    ifood_ondemand_request_ttl_s: float = 24 * 3600  # a requestId answers 404 after this
 
     def __post_init__(self) -> None:
         for name in ("pluggy_rate_limit", "ifood_rate_limit", "ifood_token_rate_limit"):
@@ -30,6 +34,10 @@ class ServerOptions:
             raise ValueError("rate_limit_window_s must be positive")
         if self.pluggy_api_key_ttl_s < 1 or self.ifood_token_ttl_s < 1:
             raise ValueError("token lifetimes must be at least one second")
+        if self.ifood_ondemand_delay_s < 0 or self.ifood_ondemand_dedup_s < 0:
+            raise ValueError("ifood_ondemand_delay_s and ifood_ondemand_dedup_s must not be negative")
+        if self.ifood_download_ttl_s <= 0 or self.ifood_ondemand_request_ttl_s <= 0:
+            raise ValueError("ifood_download_ttl_s and ifood_ondemand_request_ttl_s must be positive")
         if self.request_log_size < 1:
             raise ValueError("request_log_size must be at least 1")
 

@@ -12,6 +12,7 @@ outside both prefixes so it can never shadow a provider path:
     GET    /_sandbox/faults        queued faults
     POST   /_sandbox/faults        queue a fault (see sandbox.control)
     DELETE /_sandbox/faults        drop every queued fault
+    GET    /_sandbox/files/<t>.csv.gz  iFood reconciliation files (pre-signed-style links, no bearer)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from starlette.types import ASGIApp
 
 from sandbox.control import ControlMiddleware, FaultBook, RequestLog
 from sandbox.httputil import json_response
-from sandbox.ifood_api import IfoodApi
+from sandbox.ifood_api import FILES_PATH, IfoodApi
 from sandbox.options import ServerOptions
 from sandbox.pluggy_api import PluggyApi
 from sandbox.world import World, WorldConfig
@@ -54,6 +55,7 @@ class Sandbox:
             Route("/_sandbox/credentials", self.credentials, methods=["GET"]),
             Route("/_sandbox/requests", self.requests, methods=["GET", "DELETE"]),
             Route("/_sandbox/faults", self.fault_queue, methods=["GET", "POST", "DELETE"]),
+            Route(FILES_PATH, self.ifood.download, methods=["GET"]),
             Mount("/pluggy", app=self.pluggy.app()),
             Mount("/ifood", app=self.ifood.app()),
         ]
