@@ -36,6 +36,9 @@ RAW_TABLES: dict[str, str] = {
     "pluggy_transactions": "account_id",
     "ifood_sales": "merchant_id",
     "ifood_financial_events": "merchant_id",
+    "ifood_settlements": "merchant_id",
+    "ifood_anticipations": "merchant_id",
+    "ifood_reconciliation_lines": "merchant_id",
 }
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")

@@ -170,12 +170,40 @@ def check_reachable(url: str) -> None:
         ) from exc
 
 
+# Every raw table: the provider payload as jsonb plus the one key column staging needs,
+# lineage columns, and version_key = md5(tenant_id, external_id, payload_hash) as a uuid,
+# one narrow unique key that makes loads idempotent. A changed record (same external_id,
+# new payload hash) adds a version; staging reads the latest.
+RAW_TABLE_DDL = """
+create table if not exists raw.{table} (
+    tenant_id        text not null,
+    integration_id   bigint not null,
+    sync_run_id      bigint,
+    source           text not null default 'api',
+    external_id      text not null,
+    payload_hash     text not null,
+    version_key      uuid not null unique,
+    payload          jsonb not null,
+    loaded_at        timestamptz not null default now(),
+    {key_column}     text
+)
+"""
+
+
 def ensure_schema(url: str) -> None:
     """Create the warehouse schemas and raw/ops/control tables; safe to run every time."""
+    from psycopg import sql
+
+    from ingestion.raw_writer import RAW_TABLES
+
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(727274)")
         try:
             conn.execute(SCHEMA_SQL.read_text())
+            for table, key_column in RAW_TABLES.items():
+                conn.execute(
+                    sql.SQL(RAW_TABLE_DDL).format(table=sql.Identifier(table), key_column=sql.Identifier(key_column))
+                )
         finally:
             conn.execute("select pg_advisory_unlock(727274)")
 

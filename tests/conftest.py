@@ -20,13 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("CONCILIADOR_HOME", str(ROOT / ".conciliador" / "test"))
 os.environ.setdefault("CONCILIADOR_PG_PORT", "54339")
 
+from ingestion.raw_writer import RAW_TABLES  # noqa: E402
 from ingestion.warehouse import check_reachable, database_url, ensure_schema, with_database  # noqa: E402
 
 WAREHOUSE_TABLES = (
-    "raw.pluggy_accounts",
-    "raw.pluggy_transactions",
-    "raw.ifood_sales",
-    "raw.ifood_financial_events",
+    *(f"raw.{table}" for table in RAW_TABLES),
     "ops.sync_runs",
     "ops.alerts",
     "control.integrations",

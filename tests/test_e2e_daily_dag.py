@@ -14,6 +14,7 @@ import pytest
 
 from cli.demo import register_sandbox_integrations
 from ingestion.airflow_runner import dag_test
+from ingestion.raw_writer import RAW_TABLES
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
 
@@ -50,8 +51,7 @@ def first_run(clean_module_warehouse: str, world: World):
 
 
 def raw_row_counts(conn: psycopg.Connection) -> dict[str, int]:
-    tables = ("pluggy_accounts", "pluggy_transactions", "ifood_sales", "ifood_financial_events")
-    return {t: conn.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables}
+    return {t: conn.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in RAW_TABLES}
 
 
 def test_the_world_exercises_every_status_and_reason(world: World) -> None:

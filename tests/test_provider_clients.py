@@ -180,6 +180,7 @@ def test_providers_yield_records_for_their_raw_tables(sandbox) -> None:
         ).sync(interval)
     )
     assert Counter(r.table for r in pluggy_records).keys() == {"pluggy_accounts", "pluggy_transactions"}
-    assert Counter(r.table for r in ifood_records).keys() == {"ifood_sales", "ifood_financial_events"}
+    assert Counter(r.table for r in ifood_records).keys() <= set(IfoodProvider.raw_tables)
+    assert {"ifood_sales", "ifood_financial_events", "ifood_reconciliation_lines"} <= {r.table for r in ifood_records}
     event_ids = [r.external_id for r in ifood_records if r.table == "ifood_financial_events"]
     assert len(event_ids) == len(set(event_ids)), "synthesised event ids must not collide"

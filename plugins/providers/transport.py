@@ -14,7 +14,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -127,11 +127,18 @@ class Transport:
         json: Any = None,
         data: Mapping[str, str] | None = None,
         auth: TokenSource | None = None,
+        retry_statuses: Collection[int] = RETRYABLE_STATUSES,
+        refusal_is_auth_error: bool = True,
     ) -> httpx.Response:
         """Send one logical request, retrying what is safe to retry; raise ProviderError otherwise.
 
         A 401 (or 403 when the token was cached) gets one fresh token before giving up, because
         tokens can be revoked or expire early on the provider's side.
+
+        `retry_statuses` lets one call opt out of retrying a status it must read instead (e.g. a
+        409 that carries the id of an existing request). `refusal_is_auth_error=False` reports a
+        401/403 as a plain ProviderError: for URLs that carry their own signature (pre-signed
+        downloads) a refusal means an expired link, not bad credentials.
         """
         url = path.lstrip("/")
         refreshed = False
@@ -158,13 +165,13 @@ class Transport:
                 auth.invalidate()
                 refreshed = True
                 continue
-            if status in (401, 403):
+            if status in (401, 403) and refusal_is_auth_error:
                 raise AuthenticationError(
                     f"{self.provider} refused the credentials ({status}) on {method} {path}: {_snippet(response)}",
                     status=status,
                     body=response.text,
                 )
-            if status in RETRYABLE_STATUSES and attempt < self.retry.max_retries:
+            if status in retry_statuses and attempt < self.retry.max_retries:
                 delay = self._delay_for(response, attempt)
                 log.warning(
                     "%s %s %s answered %s; retrying in %.2fs (retry %d of %d)",
@@ -188,6 +195,14 @@ class Transport:
 
     def get_json(self, path: str, *, params: Mapping[str, Any] | None = None, auth: TokenSource | None = None) -> Any:
         return decode_json(self.request("GET", path, params=params, auth=auth))
+
+    def download(self, url: str) -> bytes:
+        """The body of a pre-signed URL (possibly on another host), fetched without credentials.
+
+        Same retry rules as every other call; an absolute URL replaces the base URL, and no
+        provider token is sent, since the signature is in the URL itself.
+        """
+        return self.request("GET", url, auth=None, refusal_is_auth_error=False).content
 
     def _delay_for(self, response: httpx.Response, attempt: int) -> float:
         server_says = retry_after_seconds(response.headers)
