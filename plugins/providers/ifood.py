@@ -15,7 +15,7 @@ import io
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -134,37 +134,50 @@ class IfoodClient:
         Not paginated. A 404 saying no settlements were found is an empty window; the envelope
         may come as an object or as a one-element array.
         """
-        for window_begin, window_end in _windows(begin, end, SETTLEMENTS_MAX_WINDOW_DAYS):
-            try:
-                body = self.transport.get_json(
-                    f"/financial/v3.0/merchants/{merchant_id}/settlements",
-                    params={"beginPaymentDate": window_begin.isoformat(), "endPaymentDate": window_end.isoformat()},
-                    auth=self.auth,
-                )
-            except ProviderError as exc:
-                if exc.status == 404 and _says_no_settlements(exc.body):
-                    continue
-                raise
-            yield _unwrap(body)
+        return self._windowed_envelopes(
+            f"/financial/v3.0/merchants/{merchant_id}/settlements",
+            begin,
+            end,
+            SETTLEMENTS_MAX_WINDOW_DAYS,
+            ("beginPaymentDate", "endPaymentDate"),
+            empty_when=lambda exc: _says_no_settlements(exc.body),
+        )
 
     def anticipations(self, merchant_id: str, begin: date, end: date) -> Iterator[dict[str, Any]]:
         """The anticipations envelope of every calculation-date window (≤ 31 days) in [begin, end].
 
         A 404 means the merchant has no anticipation plan: nothing to extract.
         """
-        for window_begin, window_end in _windows(begin, end, ANTICIPATIONS_MAX_WINDOW_DAYS):
+        return self._windowed_envelopes(
+            f"/financial/v3.0/merchants/{merchant_id}/anticipations",
+            begin,
+            end,
+            ANTICIPATIONS_MAX_WINDOW_DAYS,
+            ("beginCalculationDate", "endCalculationDate"),
+            empty_when=lambda exc: True,
+        )
+
+    def _windowed_envelopes(
+        self,
+        path: str,
+        begin: date,
+        end: date,
+        max_days: int,
+        params: tuple[str, str],
+        *,
+        empty_when: Callable[[ProviderError], bool],
+    ) -> Iterator[dict[str, Any]]:
+        """One unpaginated envelope per date window; a 404 that `empty_when` accepts is an empty window."""
+        for window_begin, window_end in _windows(begin, end, max_days):
             try:
                 body = self.transport.get_json(
-                    f"/financial/v3.0/merchants/{merchant_id}/anticipations",
-                    params={
-                        "beginCalculationDate": window_begin.isoformat(),
-                        "endCalculationDate": window_end.isoformat(),
-                    },
+                    path,
+                    params={params[0]: window_begin.isoformat(), params[1]: window_end.isoformat()},
                     auth=self.auth,
                 )
             except ProviderError as exc:
-                if exc.status == 404:
-                    return
+                if exc.status == 404 and empty_when(exc):
+                    continue
                 raise
             yield _unwrap(body)
 
