@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(product.db_app, name="db")
 app.add_typer(product.integrations_app, name="integrations")
 app.add_typer(product.tolerances_app, name="tolerances")
+app.add_typer(product.calendar_app, name="calendar")
 app.command("sync")(product.sync_command)
 app.command("run")(product.run_command)
 app.command("dbt", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(product.dbt_command)

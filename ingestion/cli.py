@@ -33,6 +33,10 @@ tolerances_app = typer.Typer(
     help="Per-tenant reconciliation tolerances (control.tolerances); the next dbt build applies them.",
     no_args_is_help=True,
 )
+calendar_app = typer.Typer(
+    help="The business-day calendar (Brazilian financial holidays) the reconciliation counts in.",
+    no_args_is_help=True,
+)
 integrations_app = typer.Typer(
     help="Integrations (tenant × provider) and their encrypted credentials.", no_args_is_help=True
 )
@@ -171,6 +175,18 @@ def integrations_new_key(key_id: Annotated[str, typer.Option(help="Name for the 
     typer.echo(new_key_spec(key_id or datetime.now().strftime("k%Y%m%d%H%M")))
 
 
+# ---------------------------------------------------------------- calendar
+
+
+@calendar_app.command("refresh")
+def calendar_refresh() -> None:
+    """Rewrite dbt/seeds/br_financial_holidays.csv from the installed `holidays` package."""
+    from ingestion.calendar import FIRST_YEAR, LAST_YEAR, SEED_PATH, refresh_seed
+
+    count = refresh_seed()
+    typer.echo(f"{count} holidays ({FIRST_YEAR}–{LAST_YEAR}) written to {SEED_PATH}; the next dbt build loads them.")
+
+
 # ---------------------------------------------------------------- tolerances
 
 
@@ -180,7 +196,13 @@ def tolerances_set(
     value_tolerance: Annotated[
         str | None, typer.Option(help="R$ difference still counted as paid in full, e.g. 0.05.")
     ] = None,
-    grace_days: Annotated[int | None, typer.Option(help="Days after the expected date before late.")] = None,
+    grace_days: Annotated[
+        int | None, typer.Option(help="Business days after the expected payment date before late.")
+    ] = None,
+    missing_days: Annotated[
+        int | None,
+        typer.Option(help="Business days after a sale before it counts as missing from conciliation."),
+    ] = None,
     note: Annotated[str | None, typer.Option(help="Why (kept for auditors).")] = None,
 ) -> None:
     """Override a tenant's tolerances; options left out use the project defaults."""
@@ -188,7 +210,14 @@ def tolerances_set(
 
     money = parse_money(value_tolerance, "--value-tolerance") if value_tolerance is not None else None
     with connect() as conn:
-        set_tolerance(conn, tenant, value_tolerance=money, grace_days=grace_days, note=note)
+        set_tolerance(
+            conn,
+            tenant,
+            value_tolerance=money,
+            grace_days=grace_days,
+            missing_from_conciliation_days=missing_days,
+            note=note,
+        )
     typer.echo(f"Tolerances for {tenant} saved; the next `dbt build` (or DAG run) applies them.")
 
 
@@ -200,11 +229,17 @@ def tolerances_list() -> None:
     with connect() as conn:
         rows = list_tolerances(conn)
     if not rows:
-        typer.echo("No overrides: every tenant uses the defaults (R$ 0.10, 3 grace days).")
+        typer.echo(
+            "No overrides: every tenant uses the defaults (R$ 0.10, 3 business days of grace,"
+            " missing from conciliation after 2 business days)."
+        )
     for row in rows:
         value = "default" if row.value_tolerance is None else f"R$ {row.value_tolerance}"
         grace = "default" if row.grace_days is None else f"{row.grace_days} days"
-        typer.echo(f"{row.tenant_id:<16} tolerance {value:<10} grace {grace:<8} {row.note or ''}")
+        missing = (
+            "default" if row.missing_from_conciliation_days is None else f"{row.missing_from_conciliation_days} days"
+        )
+        typer.echo(f"{row.tenant_id:<16} tolerance {value:<10} grace {grace:<8} missing {missing:<8} {row.note or ''}")
 
 
 @tolerances_app.command("reset")

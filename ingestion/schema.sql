@@ -29,10 +29,15 @@ create table if not exists control.tolerances (
     tenant_id        text primary key,
     value_tolerance  numeric(18, 2) check (value_tolerance >= 0),
     grace_days       integer check (grace_days >= 0),
+    missing_from_conciliation_days integer check (missing_from_conciliation_days >= 0),
     note             text,
     updated_by       text not null default current_user,
     updated_at       timestamptz not null default now()
 );
+
+-- Added after the table's first release: warehouses created before it gain the column.
+alter table control.tolerances add column if not exists
+    missing_from_conciliation_days integer check (missing_from_conciliation_days >= 0);
 
 -- One row per extraction of one integration over one interval.
 create table if not exists ops.sync_runs (

@@ -19,6 +19,7 @@ class Tolerance:
     tenant_id: str
     value_tolerance: Decimal | None
     grace_days: int | None
+    missing_from_conciliation_days: int | None
     note: str | None
 
 
@@ -38,6 +39,7 @@ def set_tolerance(
     *,
     value_tolerance: Decimal | None,
     grace_days: int | None,
+    missing_from_conciliation_days: int | None = None,
     note: str | None = None,
 ) -> Tolerance:
     """Upsert a tenant's overrides; a None leaves that column to the project default."""
@@ -45,23 +47,28 @@ def set_tolerance(
         raise UserError("The tenant id is empty; pass --tenant with a non-empty id.")
     if grace_days is not None and grace_days < 0:
         raise UserError(f"--grace-days must be 0 or more; got {grace_days}.")
+    if missing_from_conciliation_days is not None and missing_from_conciliation_days < 0:
+        raise UserError(f"--missing-days must be 0 or more; got {missing_from_conciliation_days}.")
     conn.execute(
         """
-        insert into control.tolerances (tenant_id, value_tolerance, grace_days, note)
-        values (%s, %s, %s, %s)
+        insert into control.tolerances
+            (tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note)
+        values (%s, %s, %s, %s, %s)
         on conflict (tenant_id) do update set
             value_tolerance = excluded.value_tolerance, grace_days = excluded.grace_days,
+            missing_from_conciliation_days = excluded.missing_from_conciliation_days,
             note = excluded.note, updated_by = current_user, updated_at = now()
         """,
-        (tenant_id, value_tolerance, grace_days, note),
+        (tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note),
     )
     conn.commit()
-    return Tolerance(tenant_id, value_tolerance, grace_days, note)
+    return Tolerance(tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note)
 
 
 def list_tolerances(conn: psycopg.Connection) -> list[Tolerance]:
     rows = conn.execute(
-        "select tenant_id, value_tolerance, grace_days, note from control.tolerances order by tenant_id"
+        "select tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note"
+        " from control.tolerances order by tenant_id"
     ).fetchall()
     return [Tolerance(*row) for row in rows]
 

@@ -1,5 +1,5 @@
 {#
-    Each divergence reason belongs to exactly one status (docs/sandbox-world.md).
+    Each divergence reason belongs to exactly one status (docs/reconciliation-rules.md).
 #}
 with
 
@@ -16,18 +16,25 @@ mismatched as (
     from reconciliation
     where not coalesce(
         (status = 'reconciled' and divergence_reason is null)
-        or (status = 'cancelled' and divergence_reason = 'cancellation_event')
-        or (status = 'sales_only' and divergence_reason = 'no_financial_events')
+        or (
+            status = 'cancelled'
+            and divergence_reason in ('refund_after_payment', 'cancellation_event')
+        )
+        or (
+            status = 'sales_only'
+            and divergence_reason in ('missing_from_conciliation', 'no_financial_events')
+        )
         or (
             status = 'awaiting_settlement'
-            and divergence_reason = 'awaiting_payment'
+            and divergence_reason in ('partially_paid', 'awaiting_payment')
         )
         or (
             status = 'divergent'
             and divergence_reason in (
                 'orphan_financial_event',
-                'value_mismatch',
+                'anticipation_fee',
                 'late_payment',
+                'value_mismatch',
                 'payment_missing'
             )
         ),

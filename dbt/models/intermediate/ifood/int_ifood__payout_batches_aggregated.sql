@@ -1,24 +1,72 @@
 {#
-    One row per payout batch: the non-cancelled orders with financial events of one
-    merchant and one expected payment date, which iFood pays with one bank credit.
+    One row per payout batch: every financial event with transfer impact of one merchant
+    and one expected payment date, which iFood pays together (docs/reconciliation-rules.md).
+    Built from events rather than orders because a batch also carries what other days
+    deducted from it: the reversal of an order refunded after it was paid, fees that belong
+    to no order. `settlement_item_id` is the batch's `id_saldo` in the reconciliation report,
+    the key that ties it to its settlement closing items.
 #}
 with
 
-orders_netted as (
-    select * from {{ ref('int_ifood__orders_netted') }}
+financial_events as (
+    select * from {{ ref('stg_ifood__financial_events') }}
 ),
 
-batches_aggregated as (
+reconciliation_lines as (
+    select * from {{ ref('stg_ifood__reconciliation_lines') }}
+),
+
+batch_events as (
+    select *
+    from financial_events
+    where has_transfer_impact
+        and expected_payment_date is not null
+),
+
+events_aggregated as (
     select
-        payout_batch_id,
+        concat_ws(
+            '|', tenant_id, merchant_id, to_char(expected_payment_date, 'YYYY-MM-DD')
+        ) as payout_batch_id,
         tenant_id,
         merchant_id,
-        count(*) as order_count,
-        cast(sum(expected_net_amount) as numeric(18, 2)) as expected_amount,
-        expected_payment_date
-    from orders_netted
-    where payout_batch_id is not null
-    group by payout_batch_id, tenant_id, merchant_id, expected_payment_date
+        expected_payment_date,
+        count(distinct order_id) as order_count,
+        count(*) as financial_event_count,
+        cast(sum(amount) as numeric(18, 2)) as expected_amount
+    from batch_events
+    group by tenant_id, merchant_id, expected_payment_date
+),
+
+{#- One id_saldo per batch; should the report ever disagree, the smallest wins, deterministically. #}
+report_batch_keys as (
+    select
+        tenant_id,
+        merchant_id,
+        expected_payment_date,
+        min(settlement_item_id) as settlement_item_id
+    from reconciliation_lines
+    where settlement_item_id is not null
+        and expected_payment_date is not null
+    group by tenant_id, merchant_id, expected_payment_date
+),
+
+batches_keyed as (
+    select
+        events_aggregated.payout_batch_id,
+        events_aggregated.tenant_id,
+        events_aggregated.merchant_id,
+        events_aggregated.expected_payment_date,
+        report_batch_keys.settlement_item_id,
+        events_aggregated.order_count,
+        events_aggregated.financial_event_count,
+        events_aggregated.expected_amount
+    from events_aggregated
+    left join report_batch_keys
+        on events_aggregated.tenant_id = report_batch_keys.tenant_id
+        and events_aggregated.merchant_id = report_batch_keys.merchant_id
+        and events_aggregated.expected_payment_date
+            = report_batch_keys.expected_payment_date
 )
 
-select * from batches_aggregated
+select * from batches_keyed

@@ -17,6 +17,10 @@ defaults_applied as (
             as numeric(18, 2)
         ) as value_tolerance,
         coalesce(grace_days, {{ var('grace_days') }}) as grace_days,
+        coalesce(
+            missing_from_conciliation_days,
+            {{ var('missing_from_conciliation_days') }}
+        ) as missing_from_conciliation_days,
         note,
         updated_by,
         updated_at

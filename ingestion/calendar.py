@@ -1,0 +1,48 @@
+"""Brazilian financial holidays for the dbt calendar, from a maintained source.
+
+Payouts and bank credits (TED) only move on days settlement runs, so "late" must be counted in
+business days. The holiday list comes from the `holidays` package's B3 calendar (BVMF: national
+holidays plus Carnival, Corpus Christi, Christmas Eve and the year's last business day) rather than
+a hand-typed list; `conciliador calendar refresh` rewrites the dbt seed from it and a test fails
+when the committed seed and the installed package disagree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import holidays
+
+SEED_PATH = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "br_financial_holidays.csv"
+# The dbt calendar (int_calendar__business_days) spans these years; keep both in step.
+FIRST_YEAR = 2015
+LAST_YEAR = 2040
+MARKET = "BVMF"
+
+
+def financial_holidays(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> list[tuple[date, str]]:
+    """(date, name) of every B3 holiday in the years, weekends included when a holiday falls on one."""
+    calendar = holidays.financial_holidays(MARKET, years=range(first_year, last_year + 1))
+    return sorted(calendar.items())
+
+
+def seed_text(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> str:
+    """The seed's CSV text: `holiday_date,holiday_name,source`, one line per holiday."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["holiday_date", "holiday_name", "source"])
+    source = f"holidays {holidays.__version__} financial_holidays('{MARKET}')"
+    for day, name in financial_holidays(first_year, last_year):
+        writer.writerow([day.isoformat(), name, source])
+    return buffer.getvalue()
+
+
+def refresh_seed(path: Path = SEED_PATH) -> int:
+    """Rewrite the seed from the installed package; returns the number of holidays written."""
+    text = seed_text()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return text.count("\n") - 1
