@@ -124,13 +124,14 @@ items_summarised as (
 batches_joined as (
     select
         deadlines.*,
-        coalesce(credits_summarised.paid_on_time_amount, 0) as paid_on_time_amount,
+        cast(coalesce(credits_summarised.paid_on_time_amount, 0) as numeric(18, 2))
+            as paid_on_time_amount,
         credits_summarised.paid_amount,
         coalesce(credits_summarised.on_time_credit_count, 0) as on_time_credit_count,
         coalesce(credits_summarised.late_credit_count, 0) as late_credit_count,
         credits_summarised.paid_date,
         coalesce(items_summarised.is_anticipated, false) as is_anticipated,
-        coalesce(items_summarised.anticipation_fee_amount, 0)
+        cast(coalesce(items_summarised.anticipation_fee_amount, 0) as numeric(18, 2))
             as anticipation_fee_amount,
         credits_summarised.bank_credits,
         items_summarised.payout_items
