@@ -186,7 +186,10 @@ create table if not exists raw.{table} (
     payload          jsonb not null,
     loaded_at        timestamptz not null default now(),
     {key_column}     text
-)
+);
+-- Incremental staging models read only what was loaded since their last build. Rows are
+-- appended in load order, so a BRIN index answers that for almost nothing at insert time.
+create index if not exists {loaded_at_index} on raw.{table} using brin (loaded_at)
 """
 
 
@@ -202,7 +205,11 @@ def ensure_schema(url: str) -> None:
             conn.execute(SCHEMA_SQL.read_text())
             for table, key_column in RAW_TABLES.items():
                 conn.execute(
-                    sql.SQL(RAW_TABLE_DDL).format(table=sql.Identifier(table), key_column=sql.Identifier(key_column))
+                    sql.SQL(RAW_TABLE_DDL).format(
+                        table=sql.Identifier(table),
+                        key_column=sql.Identifier(key_column),
+                        loaded_at_index=sql.Identifier(f"{table}_loaded_at_brin"),
+                    )
                 )
         finally:
             conn.execute("select pg_advisory_unlock(727274)")

@@ -3,7 +3,33 @@
     reconciliation status and, unless reconciled, the reason. The rules and their
     precedence are docs/reconciliation-rules.md (doc block ifood_order_status_precedence);
     rules 6-12 are decided per payout batch in int_ifood__payout_batches_reconciled.
+
+    Incremental (the daily run): only the orders whose status could have changed are
+    re-evaluated, and the result equals a full refresh (tests/test_incremental_reconciliation.py):
+    - orders with a sale, event or report line loaded since the last build;
+    - every order of a payout batch whose verdict changed (verdict_fingerprint: new credits
+      or items, a new total, days late growing while unpaid, ...);
+    - sales not booked yet (their conciliation deadline moves with the as-of date);
+    - every order of a tenant whose tolerances changed.
+    Rows left alone keep the as_of_date of the run that last evaluated them: their status
+    holds for the new as-of date too, which is what the rules above guarantee.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'order_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'order_id'], 'unique': true},
+            {'columns': ['tenant_id', 'status']},
+            {'columns': ['divergence_reason']},
+            {'columns': ['as_of_date']},
+            {'columns': ['payout_batch_id', 'batch_fingerprint']},
+            {'columns': ['last_loaded_at']},
+        ],
+    )
+}}
 
 with
 
@@ -27,6 +53,105 @@ tolerances as (
     select * from {{ ref('stg_control__tolerances') }}
 ),
 
+{% if is_incremental() -%}
+watermark as (
+    select
+        coalesce(max(last_loaded_at), '-infinity'::timestamptz)
+            - interval '{{ var("staging_reload_hours") }} hours' as loaded_since
+    from {{ this }}
+),
+
+changed_batches as (
+    select payout_batches.payout_batch_id
+    from payout_batches
+    where not exists (
+        select 1
+        from {{ this }} as evaluated
+        where evaluated.payout_batch_id = payout_batches.payout_batch_id
+            and evaluated.batch_fingerprint = payout_batches.verdict_fingerprint
+    )
+),
+
+tenants_known as (
+    select tenant_id from payout_batches
+    union
+    select tenant_id from tolerances
+),
+
+tenants_with_new_terms as (
+    select tenants_known.tenant_id
+    from tenants_known
+    left join tolerances
+        on tenants_known.tenant_id = tolerances.tenant_id
+    cross join lateral (
+        select
+            evaluated.value_tolerance,
+            evaluated.grace_days,
+            evaluated.missing_from_conciliation_days
+        from {{ this }} as evaluated
+        where evaluated.tenant_id = tenants_known.tenant_id
+        limit 1
+    ) as applied
+    where (
+        applied.value_tolerance,
+        applied.grace_days,
+        applied.missing_from_conciliation_days
+    ) is distinct from (
+        cast({{ tenant_tolerance('value_tolerance') }} as numeric(18, 2)),
+        {{ tenant_tolerance('grace_days') }},
+        {{ tenant_tolerance('missing_from_conciliation_days') }}
+    )
+),
+
+orders_to_evaluate as (
+    select tenant_id, order_id
+    from orders_netted
+    cross join watermark
+    where orders_netted.last_loaded_at >= watermark.loaded_since
+    union
+    select tenant_id, order_id
+    from sales
+    cross join watermark
+    where sales.loaded_at >= watermark.loaded_since
+    union
+    select orders_netted.tenant_id, orders_netted.order_id
+    from orders_netted
+    inner join changed_batches
+        on orders_netted.payout_batch_id = changed_batches.payout_batch_id
+    union
+    select tenant_id, order_id
+    from {{ this }}
+    where divergence_reason = 'no_financial_events'
+    union
+    select evaluated.tenant_id, evaluated.order_id
+    from {{ this }} as evaluated
+    inner join tenants_with_new_terms
+        on evaluated.tenant_id = tenants_with_new_terms.tenant_id
+),
+
+sales_to_evaluate as (
+    select sales.*
+    from sales
+    inner join orders_to_evaluate
+        on sales.tenant_id = orders_to_evaluate.tenant_id
+        and sales.order_id = orders_to_evaluate.order_id
+),
+
+orders_netted_to_evaluate as (
+    select orders_netted.*
+    from orders_netted
+    inner join orders_to_evaluate
+        on orders_netted.tenant_id = orders_to_evaluate.tenant_id
+        and orders_netted.order_id = orders_to_evaluate.order_id
+),
+
+{% set sales_rel = 'sales_to_evaluate' -%}
+{% set orders_netted_rel = 'orders_netted_to_evaluate' -%}
+{% else -%}
+{% set sales_rel = 'sales' -%}
+{% set orders_netted_rel = 'orders_netted' -%}
+{% endif -%}
+
 orders_unioned as (
     select
         coalesce(sales.tenant_id, orders_netted.tenant_id) as tenant_id,
@@ -43,9 +168,10 @@ orders_unioned as (
             as is_refund_after_payment,
         sales.sale_date,
         orders_netted.expected_payment_date,
-        orders_netted.financial_events
-    from sales
-    full outer join orders_netted
+        orders_netted.financial_events,
+        greatest(sales.loaded_at, orders_netted.last_loaded_at) as last_loaded_at
+    from {{ sales_rel }} as sales
+    full outer join {{ orders_netted_rel }} as orders_netted
         on sales.tenant_id = orders_netted.tenant_id
         and sales.order_id = orders_netted.order_id
 ),
@@ -101,7 +227,8 @@ batches_joined as (
         payout_batches.paid_date,
         payout_batches.days_late,
         payout_batches.bank_credits,
-        payout_batches.payout_items
+        payout_batches.payout_items,
+        payout_batches.verdict_fingerprint as batch_fingerprint
     from terms_joined
     left join conciliation_deadlines
         on terms_joined.tenant_id = conciliation_deadlines.tenant_id
@@ -212,7 +339,9 @@ final as (
             'grace_days', grace_days,
             'missing_from_conciliation_days', missing_from_conciliation_days,
             'as_of_date', as_of_date
-        ) as evidence
+        ) as evidence,
+        batch_fingerprint,
+        last_loaded_at
     from amounts_attributed
 )
 

@@ -20,22 +20,51 @@ reconciliation_lines as (
     select * from {{ ref('stg_ifood__reconciliation_lines') }}
 ),
 
+{% if is_incremental() -%}
+watermark as (
+    select
+        coalesce(max(last_loaded_at), '-infinity'::timestamptz)
+            - interval '{{ var("staging_reload_hours") }} hours' as loaded_since
+    from {{ this }}
+),
+
+touched_orders as (
+    select financial_events.tenant_id, financial_events.order_id
+    from financial_events
+    cross join watermark
+    where financial_events.loaded_at >= watermark.loaded_since
+        and financial_events.order_id is not null
+    union
+    select reconciliation_lines.tenant_id, reconciliation_lines.order_id
+    from reconciliation_lines
+    cross join watermark
+    where reconciliation_lines.loaded_at >= watermark.loaded_since
+        and reconciliation_lines.order_id is not null
+),
+
+{% endif -%}
 order_events as (
     select
-        tenant_id,
-        merchant_id,
-        order_id,
-        financial_event_id as entry_id,
-        event_name as entry_name,
-        event_description as entry_description,
-        amount,
-        has_transfer_impact,
-        is_cancellation,
-        expected_payment_date,
-        event_at,
+        financial_events.tenant_id,
+        financial_events.merchant_id,
+        financial_events.order_id,
+        financial_events.financial_event_id as entry_id,
+        financial_events.event_name as entry_name,
+        financial_events.event_description as entry_description,
+        financial_events.amount,
+        financial_events.has_transfer_impact,
+        financial_events.is_cancellation,
+        financial_events.expected_payment_date,
+        financial_events.event_at,
+        financial_events.loaded_at,
         'financial_event' as entry_source
     from financial_events
-    where order_id is not null
+    {%- if is_incremental() %}
+    inner join touched_orders
+        on financial_events.tenant_id = touched_orders.tenant_id
+        and financial_events.order_id = touched_orders.order_id
+    {%- endif %}
+    where financial_events.order_id is not null
 ),
 
 orders_with_events as (
@@ -61,8 +90,14 @@ report_only_lines as (
         ) }} as is_cancellation,
         reconciliation_lines.expected_payment_date,
         cast(reconciliation_lines.event_date as timestamptz) as event_at,
+        reconciliation_lines.loaded_at,
         'reconciliation_report' as entry_source
     from reconciliation_lines
+    {%- if is_incremental() %}
+    inner join touched_orders
+        on reconciliation_lines.tenant_id = touched_orders.tenant_id
+        and reconciliation_lines.order_id = touched_orders.order_id
+    {%- endif %}
     left join orders_with_events
         on reconciliation_lines.tenant_id = orders_with_events.tenant_id
         and reconciliation_lines.order_id = orders_with_events.order_id
@@ -98,6 +133,7 @@ entries_summed as (
             as cancellation_payment_date,
         min(event_at) as first_event_at,
         max(event_at) as last_event_at,
+        max(loaded_at) as last_loaded_at,
         {#- The ledger lines behind the expected net, for the mart's evidence. #}
         jsonb_agg(
             jsonb_build_object(
@@ -142,6 +178,7 @@ batches_assigned as (
         cancellation_payment_date,
         first_event_at,
         last_event_at,
+        last_loaded_at,
         financial_events
     from entries_summed
 )

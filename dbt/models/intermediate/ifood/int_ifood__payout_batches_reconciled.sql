@@ -224,7 +224,19 @@ final as (
         grace_days,
         as_of_date,
         coalesce(bank_credits, '[]'::jsonb) as bank_credits,
-        coalesce(payout_items, '[]'::jsonb) as payout_items
+        coalesce(payout_items, '[]'::jsonb) as payout_items,
+        {#- Everything an order row takes from its batch except the as-of date: when it
+            changes, the incremental mart re-evaluates the batch's orders. #}
+        md5(
+            cast(
+                row(
+                    settlement_item_id, order_count, expected_amount, deadline_date,
+                    paid_amount, paid_date, days_late, is_anticipated,
+                    anticipation_fee_amount, batch_reason, value_tolerance, grace_days,
+                    bank_credits, payout_items
+                ) as text
+            )
+        ) as verdict_fingerprint
     from days_counted
 )
 

@@ -1,7 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'financial_event_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'financial_event_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+            {'columns': ['tenant_id', 'order_id']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('ifood', 'financial_events') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -44,6 +59,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, financial_event_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'financial_event_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions

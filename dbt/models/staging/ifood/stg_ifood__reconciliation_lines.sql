@@ -20,10 +20,25 @@
     end
 {%- endset %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'reconciliation_line_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'reconciliation_line_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+            {'columns': ['tenant_id', 'order_id']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('ifood', 'reconciliation_lines') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -78,6 +93,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, reconciliation_line_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'reconciliation_line_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions

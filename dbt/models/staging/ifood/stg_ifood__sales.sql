@@ -8,10 +8,24 @@
     )
 {%- endset %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'order_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'order_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('ifood', 'sales') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -78,6 +92,10 @@ gross_computed as (
         payload_hash,
         loaded_at
     from deduplicated
+),
+
+newer_versions as (
+    {{ newer_than_staged('gross_computed', ['tenant_id', 'order_id']) }}
 )
 
-select * from gross_computed
+select * from newer_versions

@@ -1,7 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'transaction_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'transaction_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('pluggy', 'transactions') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -46,6 +60,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, transaction_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'transaction_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions

@@ -1,0 +1,34 @@
+{#
+    Incremental staging for the large raw tables (sales, financial events, report lines,
+    bank transactions). A full refresh deduplicates every version of every record; a daily
+    run must not, so an incremental build reads only what was loaded since the newest row
+    it already holds (minus var('staging_reload_hours'), so a load that committed late,
+    with an older loaded_at, is still picked up) and replaces a record only by a newer
+    version. The result equals a full refresh: the latest version of each record.
+#}
+
+{#- The `where` for the source CTE: everything on a full build, recent loads otherwise. #}
+{% macro loaded_since_last_build() -%}
+    {%- if is_incremental() %}
+    where loaded_at >= (
+        select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }}
+    ) - interval '{{ var("staging_reload_hours") }} hours'
+    {%- endif %}
+{%- endmacro %}
+
+{#- Rows of `relation` (already deduplicated) that are not older than the staged version. #}
+{% macro newer_than_staged(relation, key_columns) -%}
+    select {{ relation }}.*
+    from {{ relation }}
+    {%- if is_incremental() %}
+    left join {{ this }} as staged
+        on {% for column in key_columns -%}
+        {%- if not loop.first %}
+        and {% endif -%}
+        {{ relation }}.{{ column }} = staged.{{ column }}
+        {%- endfor %}
+    where staged.{{ key_columns[0] }} is null
+        or ({{ relation }}.loaded_at, {{ relation }}.payload_hash)
+            >= (staged.loaded_at, staged.payload_hash)
+    {%- endif %}
+{%- endmacro %}
