@@ -52,9 +52,15 @@ def warehouse_url() -> str:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+# Schemas dbt builds. Its staging, intermediate and mart models are incremental, so emptying
+# the raw tables alone would leave the previous test's derived rows in place.
+DBT_SCHEMAS = ("staging", "intermediate", "marts", "snapshots")
+
+
 def _truncate(url: str) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"truncate {', '.join(WAREHOUSE_TABLES)} restart identity cascade")
+        conn.execute(f"drop schema if exists {', '.join(DBT_SCHEMAS)} cascade")
     return url
 
 
