@@ -33,7 +33,10 @@ from airflow.timetables.interval import CronDataIntervalTimetable
         "retries": 2,
         "retry_delay": timedelta(seconds=int(os.environ.get("CONCILIADOR_RETRY_DELAY_SECONDS", "300"))),
     },
-    params={"lookback_days": Param(2, type="integer", minimum=0, maximum=366)},
+    params={
+        "lookback_days": Param(2, type="integer", minimum=0, maximum=366),
+        "full_refresh": Param(False, type="boolean"),
+    },
 )
 def conciliador_daily():
     @task
@@ -57,11 +60,11 @@ def conciliador_daily():
         )
 
     @task(trigger_rule="none_failed")
-    def transform(extracted: list[dict], data_interval_end=None) -> None:
+    def transform(extracted: list[dict], data_interval_end=None, params=None) -> None:
         from ingestion.pipeline import as_of_date
         from ingestion.pipeline import transform as run_transform
 
-        run_transform(as_of_date(data_interval_end))
+        run_transform(as_of_date(data_interval_end), full_refresh=bool(params["full_refresh"]))
 
     transform(extract.expand(integration_id=active_integrations()))
 

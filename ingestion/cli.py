@@ -274,12 +274,15 @@ def sync_command(
 def run_command(
     day: Annotated[str, typer.Option("--date", help="Business date whose data interval to run, e.g. 2026-10-30.")],
     lookback_days: Annotated[int, typer.Option(min=0, max=366, help="Also re-extract this many earlier days.")] = 2,
+    full_refresh: Annotated[
+        bool, typer.Option(help="Re-evaluate every order (for a backfill of a day older than the latest run).")
+    ] = False,
 ) -> None:
     """Run the daily DAG once for a day with `airflow dags test` (extract every integration, dbt build)."""
     from ingestion.airflow_runner import dag_test
 
     prepare_warehouse()
-    dag_test(parse_date(day, "--date"), conf={"lookback_days": lookback_days})
+    dag_test(parse_date(day, "--date"), conf={"lookback_days": lookback_days, "full_refresh": full_refresh})
     typer.echo(f"DAG run for {day} succeeded.")
 
 

@@ -39,5 +39,6 @@ def as_of_date(interval_end: datetime) -> date:
     return interval_end.astimezone(BUSINESS_TZ).date()
 
 
-def transform(as_of: date) -> None:
-    run_dbt(prepare_warehouse(), ("build",), as_of=as_of)
+def transform(as_of: date, *, full_refresh: bool = False) -> None:
+    """`dbt build` as of the date: incremental by default, every order re-evaluated with full_refresh."""
+    run_dbt(prepare_warehouse(), ("build", "--full-refresh") if full_refresh else ("build",), as_of=as_of)
