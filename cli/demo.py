@@ -107,8 +107,8 @@ def report(url: str, world: World) -> None:
         raise UserError(
             "The mart is empty after the run; check `conciliador db psql -c 'select * from ops.sync_runs'`."
         )
-    seen = Counter(status for _, _, status, _ in rows)
-    expected = Counter(row["status"] for row in truth.values())
+    seen = Counter((status, reason) for _, _, status, reason in rows)
+    expected = Counter((row["status"], row["reason"]) for row in truth.values())
     matches = sum(
         1
         for tenant_id, order_id, status, reason in rows
@@ -118,12 +118,15 @@ def report(url: str, world: World) -> None:
         title=f"iFood orders by reconciliation status (as of {world.config.start + timedelta(days=world.config.days)})"
     )
     table.add_column("status")
+    table.add_column("divergence_reason")
     table.add_column("orders", justify="right")
     table.add_column("share", justify="right")
     table.add_column("ground truth", justify="right")
     total = sum(seen.values())
-    for status in STATUSES:
-        table.add_row(status, str(seen[status]), f"{seen[status] / total:.1%}", str(expected[status]))
+    order = {status: n for n, status in enumerate(STATUSES)}
+    for status, reason in sorted(seen.keys() | expected.keys(), key=lambda k: (order.get(k[0], 99), k[1] or "")):
+        count = seen[(status, reason)]
+        table.add_row(status, reason or "", str(count), f"{count / total:.1%}", str(expected[(status, reason)]))
     Console().print(table)
     verdict = "[green]all match[/green]" if matches == len(truth) == total else "[red]MISMATCH[/red]"
     Console().print(f"{matches} of {len(truth)} orders have the ground-truth status and reason: {verdict}")
