@@ -184,7 +184,7 @@ class BankLedger:
     """One account's statement in Pluggy's order: row i is one transaction.
 
     `party[i]` indexes the counterparty table of the row's kind; for iFood payouts it indexes
-    `payouts`, the (merchant id, expected date) of the payout batch the credit pays.
+    `payouts`, the (merchant id, expected date, part) of the payout batch the credit pays.
     """
 
     account_id: str
@@ -196,7 +196,7 @@ class BankLedger:
     party: array = field(default_factory=lambda: array("I"))
     created: array = field(default_factory=lambda: array("I"))  # seconds after 00:00 UTC of the posting day
     balance: array = field(default_factory=lambda: array("q"))  # centavos after the row posted
-    payouts: list[tuple[str, date]] = field(default_factory=list)
+    payouts: list[tuple[str, date, int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -217,12 +217,13 @@ class BankLedger:
 
 @dataclass(frozen=True, slots=True)
 class PlannedCredit:
-    """An iFood payout to post into the ledger: which batch it pays, when and how much."""
+    """An iFood payout to post into the ledger: which batch it pays (and which part of it), when and how much."""
 
     merchant_id: str
     expected_date: date
     posting_date: date
     cents: int
+    part: int = 0  # 0, or 1 for the second credit of a partially paid batch
 
 
 def build_ledger(
@@ -235,12 +236,12 @@ def build_ledger(
     credits: Sequence[PlannedCredit],
     counterparties: Counterparties,
     opening_balance_cents: int,
-) -> tuple[BankLedger, dict[tuple[str, date], str]]:
+) -> tuple[BankLedger, dict[tuple[str, date, int], str]]:
     """Generate the statement of one account for `days` days from `start`.
 
     Every day gets exactly `noise_per_day` unrelated transactions plus the iFood credits posted
     that day; `credits` outside the window are ignored (not visible yet). Returns the ledger
-    and the transaction id of each posted credit by (merchant id, expected date).
+    and the transaction id of each posted credit by (merchant id, expected date, part).
     """
     first = start.toordinal()
     ledger = BankLedger(account_id=account_id, first_day=first, opening_balance_cents=opening_balance_cents)
@@ -283,7 +284,7 @@ def build_ledger(
             parties.insert(at, len(ledger.payouts))
             created.insert(at, CREATED_FIRST_S + (getrandbits(32) * CREATED_SPAN_S >> 32))
             payout_index[len(ledger.payouts)] = credit
-            ledger.payouts.append((credit.merchant_id, credit.expected_date))
+            ledger.payouts.append((credit.merchant_id, credit.expected_date, credit.part))
         base = (first + day) << UUID_BITS
         ledger.keys.extend([base | u for u in ids])
         ledger.kind.extend(kinds)
@@ -294,11 +295,11 @@ def build_ledger(
     amount, kinds, party = ledger.amount, ledger.kind, ledger.party
     ledger.balance = array("q", accumulate(amount, initial=opening_balance_cents))
     ledger.balance.pop(0)
-    posted: dict[tuple[str, date], str] = {}
+    posted: dict[tuple[str, date, int], str] = {}
     i = kinds.find(KIND_IFOOD_PAYOUT)
     while i >= 0:
         credit = payout_index[party[i]]
-        posted[(credit.merchant_id, credit.expected_date)] = ledger.transaction_id(i)
+        posted[(credit.merchant_id, credit.expected_date, credit.part)] = ledger.transaction_id(i)
         i = kinds.find(KIND_IFOOD_PAYOUT, i + 1)
     return ledger, posted
 

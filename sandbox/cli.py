@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from sandbox.options import PLUGGY_RATE_LIMIT, ServerOptions
-from sandbox.world import World, WorldConfig
+from sandbox.world import REASONS, World, WorldConfig
 
 app = typer.Typer(
     help="The offline sandbox: synthetic world and fake provider APIs.",
@@ -63,6 +63,10 @@ def _rate(text: str) -> float:
         raise ValueError(f"{text!r} is not a number") from None
 
 
+def _text(text: str) -> str:
+    return text
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text) if len(text) == 10 else date.fromisoformat("invalid")
@@ -78,10 +82,15 @@ KNOBS = (
     Knob("start", _day, "YYYY-MM-DD", "First business day (America/Sao_Paulo)."),
     Knob("days", _whole, "INT", "Number of business days with orders."),
     Knob("orders_per_day", _whole, "INT", "Orders per store per day (jittered ±25 %)."),
-    Knob("payout_term_days", _whole, "INT", "iFood pays each day's orders this many days later."),
+    Knob("payout_term_days", _whole, "INT", "Daily schedule: iFood pays each day's orders D+N days later."),
+    Knob("payout_schedule", _text, "daily|weekly", "Daily (D+N) or weekly (Wednesday after the week) payouts."),
     Knob("sales_only_rate", _rate, "RATE", "Share of orders that never get financial events."),
     Knob("cancelled_rate", _rate, "RATE", "Share of orders cancelled after their events were posted."),
     Knob("divergent_rate", _rate, "RATE", "Share of payout batches that go wrong."),
+    Knob("anticipation_rate", _rate, "RATE", "Share of payout batches the store anticipates (minus a fee)."),
+    Knob("partial_payment_rate", _rate, "RATE", "Share of payout batches paid in two credits."),
+    Knob("refund_after_payment_rate", _rate, "RATE", "Share of orders refunded from a later payout."),
+    Knob("orphan_event_rate", _rate, "RATE", "Share of orders with financial events but no sale."),
     Knob("bank_noise_per_day", _whole, "INT", "Unrelated bank transactions per account per day."),
 )
 
@@ -231,3 +240,7 @@ def truth(
     for status, n in world.status_counts().items():
         print(f"{status:<20} {n:>8,}  {n / total if total else 0:6.1%}", file=summary)
     print(f"{'total':<20} {total:>8,}", file=summary)
+    reasons = world.reason_counts()
+    for status, reason in REASONS:
+        n = reasons.get((status, reason), 0)
+        print(f"  {status + ' / ' + (reason or '-'):<45} {n:>8,}", file=summary)

@@ -1,7 +1,7 @@
 """A fake iFood Merchant API (authentication + Financial v3.0) serving the world.
 
-Financial v3.0: sales, financial events, settlements, anticipations (always 404: no store has an
-anticipation plan) and reconciliation on demand, whose files are served outside the `/ifood`
+Financial v3.0: sales, financial events, settlements, anticipations (404 for a store that never
+anticipated a payout) and reconciliation on demand, whose files are served outside the `/ifood`
 prefix at `/_sandbox/files/…` behind expiring, signed links (like pre-signed S3 URLs).
 
 `POST /authentication/v1.0/oauth/token` is OAuth2 client credentials with iFood's camelCase form
@@ -37,6 +37,8 @@ from starlette.routing import Route
 
 from sandbox.httputil import LruCache, json_response
 from sandbox.ifood_financial import (
+    anticipated_batches,
+    anticipations_body,
     closing_items,
     reconciliation_csv_gz,
     reconciliation_rows,
@@ -164,13 +166,14 @@ class IfoodApi:
         self._pages = LruCache(128)
         # Per merchant, the São Paulo day of each sale / event, aligned with the world's sorted lists.
         self._sale_days = {
-            m: [o.business_date.toordinal() for o in orders] for m, orders in world.orders_by_merchant.items()
+            m: [o.business_date.toordinal() for o in orders] for m, orders in world.sales_by_merchant.items()
         }
         self._event_days = {
             m: [e.date_time.astimezone(SAO_PAULO).date().toordinal() for e in events]
             for m, events in world.events_by_merchant.items()
         }
         self._closing_items = closing_items(world)
+        self._anticipated = anticipated_batches(world)
         self._on_demand: dict[str, _OnDemand] = {}
         self._on_demand_lock = threading.Lock()
         self._files: dict[str, tuple[str, str]] = {}  # file token → (merchant id, competence)
@@ -275,7 +278,7 @@ class IfoodApi:
             hi = bisect.bisect_right(days, end.toordinal())
             total = hi - lo
             first = lo + (page - 1) * SALES_PAGE_SIZE
-            orders = self.world.orders_by_merchant[store.merchant_id][first : min(hi, first + SALES_PAGE_SIZE)]
+            orders = self.world.sales_by_merchant[store.merchant_id][first : min(hi, first + SALES_PAGE_SIZE)]
             body = json_response(
                 {
                     "beginSalesDate": begin.isoformat(),
@@ -333,9 +336,11 @@ class IfoodApi:
             if by_anticipated
             else ("beginCalculationDate", "endCalculationDate")
         )
-        _window(request, *names, SETTLEMENTS_MAX_WINDOW_DAYS)
-        # No store of the world has an anticipation plan (iFood pays on the regular term).
-        return ifood_error(404, "NO_ANTICIPATION_PLAN", "The merchant has no anticipation plan")
+        begin, end = _window(request, *names, SETTLEMENTS_MAX_WINDOW_DAYS)
+        batches = self._anticipated[store.merchant_id]
+        if not batches:  # a store that never anticipated has no anticipation plan
+            return ifood_error(404, "NO_ANTICIPATION_PLAN", "The merchant has no anticipation plan")
+        return json_response(anticipations_body(self.world, store, batches, begin, end, by_anticipated=by_anticipated))
 
     # --------------------------------------------------------------- reconciliation on demand
 

@@ -3,11 +3,12 @@
 Nothing here draws anything new: every value comes from the payout batches, their bank credits
 and the financial events the world already generated (reference §2.6–2.7):
 
-- one settlement group per payout batch (calculation period = the batch's business day, the day
-  its orders were sold) with one `REPASSE` closing item; a batch whose credit is visible in the
-  bank before `as_of` is `SUCCEED` with the credited amount and the credit's date, any other
-  batch (not due yet, paid after `as_of`, never paid) is `PENDING` with the batch total and its
-  expected date;
+- one settlement group per payout batch that was not anticipated (calculation period = the
+  batch's sale days) with one `REPASSE` closing item per credit (two for a partial payment); a
+  credit visible in the bank before `as_of` is `SUCCEED` with its amount and date, a planned one
+  dated later is `PENDING` with its planned amount and date, and a batch never paid has one
+  `PENDING` item for its total on its expected date;
+- one anticipation group per anticipated batch, with one `REPASSE_ANTECIPADO_DIARIO` item;
 - the closing item `id` is the batch's `id_saldo`, a stable number derived from the seed, the
   merchant and the expected date; every CSV line of an order of that store and expected date
   carries it (a cancelled order's lines too: they net to zero, so per `id_saldo` the `SIM` lines
@@ -86,15 +87,20 @@ _TIPO_LANCAMENTO = {
 }
 
 
-def settlement_id(seed: int, merchant_id: str, expected: date) -> str:
-    """The `id_saldo` of a store's payout on an expected date: 8–9 digits, stable for the seed."""
-    digest = hashlib.sha256(f"ifood-saldo|{seed}|{merchant_id}|{expected.isoformat()}".encode()).digest()
+def settlement_id(seed: int, merchant_id: str, expected: date, part: int = 0) -> str:
+    """The `id_saldo` of a store's payout on an expected date (part 0): 8–9 digits, stable for the seed.
+
+    The second closing item of a partially paid batch (part 1) gets an id of its own.
+    """
+    label = f"ifood-saldo|{seed}|{merchant_id}|{expected.isoformat()}" + (f"|{part}" if part else "")
+    digest = hashlib.sha256(label.encode()).digest()
     return str(10_000_000 + int.from_bytes(digest[:8], "big") % 890_000_000)
 
 
-def transaction_id(seed: int, merchant_id: str, expected: date) -> str:
+def transaction_id(seed: int, merchant_id: str, expected: date, part: int = 0) -> str:
     """The transfer's `transactionId`: 32 upper-case hex digits (iFood shows opaque codes like `CAEA…`)."""
-    return hashlib.sha256(f"ifood-ted|{seed}|{merchant_id}|{expected.isoformat()}".encode()).hexdigest()[:32].upper()
+    label = f"ifood-ted|{seed}|{merchant_id}|{expected.isoformat()}" + (f"|{part}" if part else "")
+    return hashlib.sha256(label.encode()).hexdigest()[:32].upper()
 
 
 def account_details(store: Store) -> dict[str, str]:
@@ -116,73 +122,165 @@ def _number(value: Decimal) -> float:
 
 @dataclass(frozen=True, slots=True)
 class ClosingItem:
-    """A payout batch as iFood's settlements show it, with the dates the API filters on."""
+    """One REPASSE title of a payout batch as iFood's settlements show it, with the dates the API filters on."""
 
     batch: PayoutBatch
+    part: int
     id: str
-    calculation_date: date  # the orders' business day
     payment_date: date
     amount: Decimal
     paid: bool
 
     def wire(self, world: World) -> dict[str, Any]:
         store = world.store_by_merchant[self.batch.merchant_id]
+        seed, merchant_id, expected = world.config.seed, self.batch.merchant_id, self.batch.expected_date
         return {
             "id": self.id,
             "type": "REPASSE",
             "product": "IFOOD",
             "amount": _number(self.amount),
             "status": "SUCCEED" if self.paid else "PENDING",
-            "transactionId": transaction_id(world.config.seed, self.batch.merchant_id, self.batch.expected_date)
-            if self.paid
-            else None,
+            "transactionId": transaction_id(seed, merchant_id, expected, self.part) if self.paid else None,
             "accountDetails": account_details(store),
             "paymentDate": self.payment_date.isoformat(),
         }
 
 
-def closing_items(world: World) -> dict[str, list[ClosingItem]]:
-    """Per merchant, one closing item per payout batch, by expected date."""
-    term = world.config.payout_term_days
-    items: dict[str, list[ClosingItem]] = {s.merchant_id: [] for s in world.stores}
+def closing_items(world: World) -> dict[str, list[list[ClosingItem]]]:
+    """Per merchant, per payout batch that was not anticipated, its closing items (one per credit).
+
+    A credit dated before `as_of` is a SUCCEED item (its amount and date); a planned credit dated
+    later is PENDING (its planned amount and date); a batch without any credit (never paid) has
+    one PENDING item for its total on its expected date.
+    """
+    seed, as_of = world.config.seed, world.as_of
+    groups: dict[str, list[list[ClosingItem]]] = {s.merchant_id: [] for s in world.stores}
     for batch in world.batches:
-        paid = batch.credit_date is not None and batch.credit_amount is not None and batch.credit_date < world.as_of
-        items[batch.merchant_id].append(
+        if batch.anticipation is not None:
+            continue  # the anticipation paid it: it shows under /anticipations instead
+        items = [
             ClosingItem(
-                batch=batch,
-                id=settlement_id(world.config.seed, batch.merchant_id, batch.expected_date),
-                calculation_date=date.fromordinal(batch.expected_date.toordinal() - term),
-                payment_date=batch.credit_date if paid and batch.credit_date else batch.expected_date,
-                amount=batch.credit_amount if paid and batch.credit_amount is not None else batch.total,
-                paid=paid,
+                batch,
+                part,
+                settlement_id(seed, batch.merchant_id, batch.expected_date, part),
+                credit.date,
+                credit.amount,
+                credit.date < as_of,
             )
-        )
-    return items
+            for part, credit in enumerate(batch.credits)
+        ] or [
+            ClosingItem(
+                batch,
+                0,
+                settlement_id(seed, batch.merchant_id, batch.expected_date),
+                batch.expected_date,
+                batch.total,
+                False,
+            )
+        ]
+        groups[batch.merchant_id].append(items)
+    return groups
 
 
-def settlements_body(
-    world: World, store: Store, items: list[ClosingItem], begin: date, end: date, *, by_payment: bool
-) -> dict[str, Any] | None:
-    """The settlements envelope for the items whose payment (or calculation) date is in [begin, end]; None if none."""
-    chosen = [i for i in items if begin <= (i.payment_date if by_payment else i.calculation_date) <= end]
-    if not chosen:
-        return None
-    chosen.sort(key=lambda i: (i.calculation_date, i.payment_date))
-    balance = sum((i.amount for i in chosen if i.paid), Decimal("0.00"))
+def _envelope(store: Store, begin: date, end: date, balance: Decimal, groups: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "beginDate": begin.isoformat(),
         "endDate": end.isoformat(),
         "balance": _number(balance),
         "merchantId": store.merchant_id,
-        "settlements": [
-            {
-                "startDateCalculation": i.calculation_date.isoformat(),
-                "endDateCalculation": i.calculation_date.isoformat(),
-                "closingItems": [i.wire(world)],
-            }
-            for i in chosen
-        ],
+        "settlements": groups,
     }
+
+
+def _period(batch: PayoutBatch) -> dict[str, str]:
+    return {
+        "startDateCalculation": batch.first_sale_date.isoformat(),
+        "endDateCalculation": batch.last_sale_date.isoformat(),
+    }
+
+
+def _overlaps(batch: PayoutBatch, begin: date, end: date) -> bool:
+    return batch.first_sale_date <= end and begin <= batch.last_sale_date
+
+
+def settlements_body(
+    world: World, store: Store, groups: list[list[ClosingItem]], begin: date, end: date, *, by_payment: bool
+) -> dict[str, Any] | None:
+    """The settlements envelope for [begin, end]; None if no item falls in it.
+
+    By payment date: the items whose `paymentDate` is in the window (a partially paid batch may
+    show one of its two items). By calculation date: every item of the batches whose calculation
+    period (first..last sale day) overlaps the window.
+    """
+    chosen: list[tuple[PayoutBatch, list[ClosingItem]]] = []
+    for items in groups:
+        batch = items[0].batch
+        if by_payment:
+            hit = [i for i in items if begin <= i.payment_date <= end]
+        else:
+            hit = items if _overlaps(batch, begin, end) else []
+        if hit:
+            chosen.append((batch, hit))
+    if not chosen:
+        return None
+    chosen.sort(key=lambda pair: (pair[0].first_sale_date, pair[0].expected_date))
+    balance = sum((i.amount for _, items in chosen for i in items if i.paid), Decimal("0.00"))
+    return _envelope(
+        store,
+        begin,
+        end,
+        balance,
+        [{**_period(batch), "closingItems": [i.wire(world) for i in items]} for batch, items in chosen],
+    )
+
+
+def anticipated_batches(world: World) -> dict[str, list[PayoutBatch]]:
+    """Per merchant, its anticipated batches (a merchant with none has no anticipation plan)."""
+    batches: dict[str, list[PayoutBatch]] = {s.merchant_id: [] for s in world.stores}
+    for batch in world.batches:
+        if batch.anticipation is not None:
+            batches[batch.merchant_id].append(batch)
+    return batches
+
+
+def anticipations_body(
+    world: World, store: Store, batches: list[PayoutBatch], begin: date, end: date, *, by_anticipated: bool
+) -> dict[str, Any]:
+    """The anticipations envelope (reference §2.8) for [begin, end]; `settlements` may be empty.
+
+    By calculation date: the batches whose calculation period overlaps the window; by
+    anticipated payment date: the items whose `anticipatedPaymentDate` is in it.
+    """
+    chosen = [
+        b
+        for b in batches
+        if b.anticipation is not None
+        and (begin <= b.anticipation.date <= end if by_anticipated else _overlaps(b, begin, end))
+    ]
+    chosen.sort(key=lambda b: (b.first_sale_date, b.expected_date))
+    groups = []
+    balance = Decimal("0.00")
+    weekly = world.config.payout_schedule == "weekly"
+    for batch in chosen:
+        a = batch.anticipation
+        assert a is not None
+        paid = a.date < world.as_of
+        if paid:
+            balance += a.amount
+        item = {
+            "id": settlement_id(world.config.seed, batch.merchant_id, batch.expected_date),
+            "type": "REPASSE_ANTECIPADO_SEMANAL" if weekly else "REPASSE_ANTECIPADO_DIARIO",
+            "originalPaymentAmount": _number(a.original_amount),
+            "feePercentage": _number(a.fee_rate),
+            "feeAmount": _number(a.fee),
+            "anticipatedPaymentAmount": _number(a.amount),
+            "status": "SUCCEED" if paid else "PENDING",
+            "originalPaymentDate": batch.expected_date.isoformat(),
+            "anticipatedPaymentDate": a.date.isoformat(),
+            "accountDetails": account_details(store),
+        }
+        groups.append({**_period(batch), "closingItems": [item]})
+    return _envelope(store, begin, end, balance, groups)
 
 
 def _comma(value: Decimal | None) -> str:
@@ -228,12 +326,16 @@ def _csv_row(world: World, store: Store, order: Order, event: FinancialEvent) ->
 
 
 def reconciliation_rows(world: World, store: Store, competence: str) -> list[dict[str, str]]:
-    """One row per financial event of the store whose business day falls in `competence` (YYYY-MM)."""
+    """One row per financial event of the store whose business day falls in `competence` (YYYY-MM).
+
+    A refund's reversal is booked on a later business day than its order, so it can fall in
+    another competence than the order's other lines.
+    """
     rows = []
     for order in world.orders_by_merchant[store.merchant_id]:
-        if order.business_date.isoformat()[:7] != competence:
-            continue
-        rows.extend(_csv_row(world, store, order, event) for event in order.events)
+        for event in order.events:
+            if event.business_date.isoformat()[:7] == competence:
+                rows.append(_csv_row(world, store, order, event))
     return rows
 
 

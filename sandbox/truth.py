@@ -1,8 +1,10 @@
-"""Ground truth: each order's reconciliation status, derived from the world's facts alone.
+"""Ground truth: each order's reconciliation status and reason, derived from the world's facts alone.
 
-The rules are the table in docs/sandbox-world.md. They read what a reconciler could observe —
-the order's events (text and values), the batch total, the date and amount of the bank credit
-that pays the batch and whether it is visible before `as_of` — and never the fate the generator
+The rules are the contract in docs/reconciliation-rules.md (twelve rows, first match wins). They
+read what a reconciler could observe — the order's events (text, values, expected dates), the
+batch total summed from every event of the store with that expected date, the dates and amounts
+of the bank credits that pay the batch and whether they are visible before `as_of`, the fee of
+an anticipation, whether the Sales API has the sale — and never the fate the generator
 intended, so a generator bug shows up as a truth the fates did not plan rather than being
 copied into the expected answer.
 """
@@ -10,17 +12,37 @@ copied into the expected answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
+
+from sandbox.calendar import add_business_days
 
 if TYPE_CHECKING:
     from sandbox.world import FinancialEvent, Order, PayoutBatch, World
 
-GRACE_DAYS = 3  # days after the expected date a payment may still arrive and count as on time
+GRACE_DAYS = 3  # business days after the expected date a payment may still arrive and count as on time
 TOLERANCE = Decimal("0.10")  # |paid - expected| up to this counts as paid in full
+MISSING_FROM_CONCILIATION_DAYS = 2  # business days after the sale iFood has to book its events
 CANCELLATION_WORDS = re.compile(r"cancel|estorno", re.IGNORECASE)
+
+# (status, reason) in the precedence order of docs/reconciliation-rules.md.
+RULES: tuple[tuple[str, str | None], ...] = (
+    ("cancelled", "refund_after_payment"),
+    ("cancelled", "cancellation_event"),
+    ("sales_only", "missing_from_conciliation"),
+    ("sales_only", "no_financial_events"),
+    ("divergent", "orphan_financial_event"),
+    ("reconciled", None),
+    ("divergent", "anticipation_fee"),
+    ("divergent", "late_payment"),
+    ("awaiting_settlement", "partially_paid"),
+    ("divergent", "value_mismatch"),
+    ("divergent", "payment_missing"),
+    ("awaiting_settlement", "awaiting_payment"),
+)
 
 
 def is_cancellation(event: FinancialEvent) -> bool:
@@ -29,32 +51,104 @@ def is_cancellation(event: FinancialEvent) -> bool:
 
 
 def batch_status(
-    total: Decimal, expected: date, credit_date: date | None, credit_amount: Decimal | None, as_of: date
+    total: Decimal,
+    expected: date,
+    credits: Iterable[tuple[date, Decimal]],
+    as_of: date,
+    *,
+    anticipation_fee: Decimal | None = None,
+    grace_days: int = GRACE_DAYS,
+    tolerance: Decimal = TOLERANCE,
 ) -> tuple[str, str | None]:
-    """Status and reason of every order of a payout batch, from its credit (if any) and the dates.
+    """Rules 6–12: the status of every order of a payout batch from its credits (date, amount).
 
-    A credit dated on or after `as_of` is not in the bank statement yet, so it counts as absent.
-    Within the grace period the amount decides (reconciled / value_mismatch); a credit dated
-    later than the grace period is a late payment.
+    A credit dated on or after `as_of` is not in the bank statement yet and counts as absent.
+    `anticipation_fee` is the fee of the batch's anticipation (None when not anticipated).
     """
-    visible = credit_date is not None and credit_amount is not None and credit_date < as_of
-    if visible:
-        assert credit_date is not None and credit_amount is not None
-        if (credit_date - expected).days <= GRACE_DAYS:
-            if abs(credit_amount - total) <= TOLERANCE:
-                return "reconciled", None
-            return "divergent", "value_mismatch"
+    deadline = add_business_days(expected, grace_days)
+    visible = [(day, amount) for day, amount in credits if day < as_of]
+    on_time = [amount for day, amount in visible if day <= deadline]
+    late = [amount for day, amount in visible if day > deadline]
+    paid_on_time = sum(on_time, Decimal("0.00"))
+    if on_time and abs(paid_on_time - total) <= tolerance:
+        return "reconciled", None
+    if anticipation_fee is not None and abs(paid_on_time - (total - anticipation_fee)) <= tolerance:
+        return "divergent", "anticipation_fee"
+    if late:
         return "divergent", "late_payment"
-    if (as_of - expected).days > GRACE_DAYS:
+    if 0 < paid_on_time < total - tolerance and deadline >= as_of:
+        return "awaiting_settlement", "partially_paid"
+    if on_time:
+        return "divergent", "value_mismatch"
+    if deadline < as_of:
         return "divergent", "payment_missing"
     return "awaiting_settlement", "awaiting_payment"
 
 
+@cache
+def _conciliation_deadline(sale_date: date) -> date:
+    return add_business_days(sale_date, MISSING_FROM_CONCILIATION_DAYS)
+
+
+def order_expected_date(order: Order) -> date | None:
+    """`E`: the latest expected date of the order's non-cancellation events (None without any)."""
+    dates = [e.expected_date for e in order.events if not is_cancellation(e)]
+    return max(dates) if dates else None
+
+
+def order_status(
+    order: Order,
+    totals: dict[tuple[str, date], Decimal],
+    batches: dict[tuple[str, date], PayoutBatch],
+    as_of: date,
+    cache: dict[tuple[str, date], tuple[str, str | None]] | None = None,
+) -> tuple[str, str | None]:
+    """The twelve rules of docs/reconciliation-rules.md for one order, first match wins.
+
+    Rules 6–12 depend on the batch only; `cache` keeps their answer per batch.
+    """
+    cancellations = [e for e in order.events if is_cancellation(e)]
+    expected = order_expected_date(order)
+    if cancellations:
+        if expected is not None and any(e.expected_date > expected for e in cancellations):
+            return "cancelled", "refund_after_payment"
+        return "cancelled", "cancellation_event"
+    if not order.events:  # a sale without events has no report line either: lines are events
+        if _conciliation_deadline(order.business_date) < as_of:
+            return "sales_only", "missing_from_conciliation"
+        return "sales_only", "no_financial_events"
+    if not order.has_sale:
+        return "divergent", "orphan_financial_event"
+    assert expected is not None
+    key = (order.merchant_id, expected)
+    if cache is not None and key in cache:
+        return cache[key]
+    batch = batches.get(key)
+    credits = [(c.date, c.amount) for c in batch.credits] if batch else []
+    fee = batch.anticipation.fee if batch and batch.anticipation else None
+    answer = batch_status(totals[key], expected, credits, as_of, anticipation_fee=fee)
+    if cache is not None:
+        cache[key] = answer
+    return answer
+
+
+def batch_totals(world: World) -> dict[tuple[str, date], Decimal]:
+    """`T` per (merchant, expected date): the sum of every event with that expected date (all have transfer impact)."""
+    totals: dict[tuple[str, date], Decimal] = {}
+    for order in world.orders:
+        for event in order.events:
+            key = (event.merchant_id, event.expected_date)
+            totals[key] = totals.get(key, Decimal("0.00")) + event.amount
+    return totals
+
+
 def ground_truth(world: World) -> Iterator[dict[str, Any]]:
     """Rows `{tenant_id, merchant_id, order_id, status, reason}` in the world's order order."""
-    batch_of: dict[tuple[str, date], PayoutBatch] = {(b.merchant_id, b.expected_date): b for b in world.batches}
+    totals = batch_totals(world)
+    batches = {(b.merchant_id, b.expected_date): b for b in world.batches}
+    cache: dict[tuple[str, date], tuple[str, str | None]] = {}
     for order in world.orders:
-        status, reason = _order_status(order, batch_of, world.as_of)
+        status, reason = order_status(order, totals, batches, world.as_of, cache)
         yield {
             "tenant_id": order.tenant_id,
             "merchant_id": order.merchant_id,
@@ -62,13 +156,3 @@ def ground_truth(world: World) -> Iterator[dict[str, Any]]:
             "status": status,
             "reason": reason,
         }
-
-
-def _order_status(order: Order, batch_of: dict[tuple[str, date], PayoutBatch], as_of: date) -> tuple[str, str | None]:
-    if any(is_cancellation(e) for e in order.events):
-        return "cancelled", "cancellation_event"
-    if not order.events:
-        return "sales_only", "no_financial_events"
-    expected = order.events[0].expected_date
-    batch = batch_of[(order.merchant_id, expected)]
-    return batch_status(batch.total, expected, batch.credit_date, batch.credit_amount, as_of)

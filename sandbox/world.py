@@ -5,7 +5,8 @@ world (ids, amounts, credentials), because every random draw comes from a `rando
 with the seed plus a label naming what it generates. Labels keep the streams independent, so e.g.
 more bank noise does not reshuffle the orders.
 
-The story and the ground-truth rules are the contract in `docs/sandbox-world.md`; this module
+The story is told in `docs/sandbox-world.md`, the ground-truth rules are the contract in
+`docs/reconciliation-rules.md`; this module
 generates the facts (what iFood sold and booked, what the bank received and when), and
 `sandbox.truth` derives each order's status from those facts alone.
 """
@@ -16,7 +17,7 @@ import hashlib
 import json
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -24,25 +25,41 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sandbox.bank import BankLedger, Counterparties, PlannedCredit, build_ledger, make_counterparties
+from sandbox.calendar import add_business_days, roll_forward
 from sandbox.ids import digits_only, new_cnpj, secret, uuid4
 from sandbox.money import from_cents, q
-from sandbox.truth import GRACE_DAYS, TOLERANCE, ground_truth
+from sandbox.truth import GRACE_DAYS, MISSING_FROM_CONCILIATION_DAYS, RULES, TOLERANCE, ground_truth
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 IFOOD_CNPJ = "14.380.200/0001-21"
 IFOOD_LEGAL_NAME = "IFOOD.COM AGENCIA DE RESTAURANTES ONLINE S.A."
 
 STATUSES = ("reconciled", "awaiting_settlement", "sales_only", "divergent", "cancelled")
-DIVERGENT_REASONS = ("value_mismatch", "late_payment", "payment_missing")
+REASONS = RULES  # every (status, reason) pair, in the precedence order of docs/reconciliation-rules.md
+DIVERGENT_REASONS = tuple(reason for status, reason in RULES if status == "divergent")
+PAYOUT_SCHEDULES = ("daily", "weekly")
 # Below these sizes the quota floors (at least one of each status / reason) are not applied:
 # forcing a divergent batch into a world of five batches would make it mostly divergent.
-MIN_BATCHES_FOR_COVERAGE = 20 * len(DIVERGENT_REASONS)
+MIN_BATCHES_FOR_COVERAGE = 40
 MIN_ORDERS_FOR_COVERAGE = 20
 MIN_BATCHES_FOR_VARIANTS = 20
 RECONCILED_VARIANT_RATE = 0.05  # share of batches paid a few cents off / a day or three late (still reconciled)
+ANTICIPATION_FEE_RATES = tuple(Decimal(r) for r in ("0.0199", "0.0249", "0.0299", "0.0349", "0.0399"))
+WEEKLY_PAYOUT_WEEKDAY_OFFSET = 9  # weekly schedule: a Monday–Sunday week is paid on the Wednesday after it
 
-OrderKind = Literal["regular", "sales_only", "cancelled"]
-Fate = Literal["on_time", "within_tolerance", "slightly_late", "wrong_amount", "late", "never_paid"]
+OrderKind = Literal["regular", "sales_only", "cancelled", "refunded", "orphan"]
+Fate = Literal[
+    "on_time",
+    "within_tolerance",
+    "slightly_late",
+    "wrong_amount",
+    "late",
+    "never_paid",
+    "anticipated",
+    "partial",
+    "partial_late",
+    "partial_pending",
+]
 
 
 @dataclass(frozen=True)
@@ -56,9 +73,14 @@ class WorldConfig:
     days: int = 30
     orders_per_day: int = 40
     payout_term_days: int = 3
+    payout_schedule: str = "daily"
     sales_only_rate: float = 0.03
     cancelled_rate: float = 0.01
     divergent_rate: float = 0.01
+    anticipation_rate: float = 0.03
+    partial_payment_rate: float = 0.03
+    refund_after_payment_rate: float = 0.005
+    orphan_event_rate: float = 0.003
     bank_noise_per_day: int = 4
 
     def __post_init__(self) -> None:
@@ -86,17 +108,50 @@ class WorldConfig:
         whole("orders_per_day", 0, 100_000)
         whole("payout_term_days", 0, 365)
         whole("bank_noise_per_day", 0, 10_000_000)
-        for name in ("sales_only_rate", "cancelled_rate", "divergent_rate"):
+        if self.payout_schedule not in PAYOUT_SCHEDULES:
+            raise ValueError(
+                f"payout_schedule must be one of {', '.join(PAYOUT_SCHEDULES)}, got {self.payout_schedule!r}"
+            )
+        for name in (
+            "sales_only_rate",
+            "cancelled_rate",
+            "divergent_rate",
+            "anticipation_rate",
+            "partial_payment_rate",
+            "refund_after_payment_rate",
+            "orphan_event_rate",
+        ):
             rate(name)
-        if self.sales_only_rate + self.cancelled_rate > 1:
-            raise ValueError("sales_only_rate + cancelled_rate must not exceed 1")
+        order_rates = (
+            self.sales_only_rate,
+            self.cancelled_rate,
+            self.refund_after_payment_rate,
+            self.orphan_event_rate,
+        )
+        if sum(order_rates) > 1:
+            raise ValueError(
+                "sales_only_rate + cancelled_rate + refund_after_payment_rate + orphan_event_rate must not exceed 1"
+            )
+        if self.divergent_rate + self.anticipation_rate + self.partial_payment_rate > 1:
+            raise ValueError("divergent_rate + anticipation_rate + partial_payment_rate must not exceed 1")
         if not date(1971, 1, 1) <= self.start <= date(9000, 1, 1):
             raise ValueError(f"start must be between 1971-01-01 and 9000-01-01, got {self.start}")
 
     @property
     def as_of(self) -> date:
-        """ "Today" for the world: the day after the last business day."""
+        """ "Today" for the world: the day after the last day with orders."""
         return self.start + timedelta(days=self.days)
+
+    def expected_payment_date(self, sale_day: date) -> date:
+        """When iFood schedules the payout of a day's sales (the events' `settlement.expectedDate`).
+
+        Daily: D + `payout_term_days` calendar days, moved forward to a business day. Weekly: the
+        Wednesday after the sale's Monday–Sunday week, moved forward to a business day.
+        """
+        if self.payout_schedule == "weekly":
+            monday = sale_day - timedelta(days=sale_day.weekday())
+            return roll_forward(monday + timedelta(days=WEEKLY_PAYOUT_WEEKDAY_OFFSET))
+        return roll_forward(sale_day + timedelta(days=self.payout_term_days))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -146,6 +201,7 @@ class Store:
     account_number: str
     opening_balance: Decimal
     created_at: datetime
+    anticipation_fee_rate: Decimal  # iFood's fee when the store anticipates a payout (fraction, 4 places)
 
     @property
     def cnpj_digits(self) -> str:
@@ -214,9 +270,14 @@ class Order:
     payment_method: str
     card_brand: str | None
     kind: OrderKind
-    expected_date: date
+    expected_date: date  # of its non-cancellation events (what it would have been for a sales-only order)
     history: tuple[StatusChange, ...]
     events: tuple[FinancialEvent, ...]
+
+    @property
+    def has_sale(self) -> bool:
+        """Whether the Sales API returns it (an orphan order has financial events only)."""
+        return self.kind != "orphan"
 
     @property
     def gross(self) -> Decimal:
@@ -233,24 +294,55 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
-class PayoutBatch:
-    """The non-cancelled orders with events of one store and one expected date, paid by one credit.
+class Credit:
+    """A bank credit (TED from iFood) paying (part of) a batch; in the statement iff dated before `as_of`."""
 
-    `fate` is how the generator decided to pay it; `credit_date`/`credit_amount` are the resulting
-    facts (None when iFood never pays), and `credit_transaction_id` is the bank transaction when
-    the credit is dated before `as_of` (visible in the statement).
+    date: date
+    amount: Decimal
+    transaction_id: str | None  # the bank transaction, when visible
+
+
+@dataclass(frozen=True, slots=True)
+class Anticipation:
+    """The store anticipated the batch: one credit of `original_amount - fee` before the expected date."""
+
+    fee_rate: Decimal
+    fee: Decimal
+    original_amount: Decimal
+    amount: Decimal
+    date: date
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutBatch:
+    """Every event of one store with one expected date (`E`), and the credits that pay it.
+
+    `total` (`T`) sums those events: the orders whose `E` it is, plus reversals of earlier orders
+    deducted from it. `first_sale_date`/`last_sale_date` bound the events' business days (the
+    settlement's calculation period). `fate` is how the generator decided to pay it; `credits`
+    are the resulting facts in payment order (none when iFood never pays; two for a partial
+    payment; credits dated on/after `as_of` are planned but not in the bank yet);
+    `anticipation` is set when the store anticipated it (its one credit is the anticipation's).
     """
 
     tenant_id: str
     merchant_id: str
     account_id: str
     expected_date: date
+    first_sale_date: date
+    last_sale_date: date
     order_ids: tuple[str, ...]
     total: Decimal
     fate: Fate
-    credit_date: date | None
-    credit_amount: Decimal | None
-    credit_transaction_id: str | None
+    credits: tuple[Credit, ...]
+    anticipation: Anticipation | None
+
+    @property
+    def deadline(self) -> date:
+        return add_business_days(self.expected_date, GRACE_DAYS)
+
+    def visible_credits(self, as_of: date) -> tuple[Credit, ...]:
+        return tuple(c for c in self.credits if c.date < as_of)
 
 
 _STORE_WORDS = (
@@ -312,6 +404,12 @@ def _rng(seed: int, *labels: object) -> random.Random:
     return random.Random("|".join(map(str, (seed, *labels))))
 
 
+def _local_moment(day: date, rng: random.Random, first_hour: int = 9, last_hour: int = 22) -> datetime:
+    """A UTC moment on `day` in São Paulo between `first_hour` and `last_hour` local time."""
+    seconds = rng.randrange(first_hour * 3600, last_hour * 3600)
+    return (datetime.combine(day, time(), SAO_PAULO) + timedelta(seconds=seconds)).astimezone(UTC)
+
+
 @dataclass(slots=True)
 class _Draft:
     """An order before its fate (regular / sales-only / cancelled) is known."""
@@ -338,7 +436,8 @@ class World:
     Attributes: `config`, `as_of`, `tenants` (each with its `stores`), `stores`, `orders` (by store,
     then creation time; each with its `events`), `batches` (payout batches with their credit facts),
     `ledgers` (bank statement per Pluggy account id), and lookups `store_by_merchant`,
-    `store_by_item`, `store_by_account`, `tenant_by_id`, `orders_by_merchant`, `events_by_merchant`.
+    `store_by_item`, `store_by_account`, `tenant_by_id`, `orders_by_merchant` (every order, orphans
+    included), `sales_by_merchant` (what the Sales API returns), `events_by_merchant`.
     """
 
     def __init__(self, config: WorldConfig | None = None) -> None:
@@ -347,8 +446,9 @@ class World:
         self.counterparties: Counterparties = make_counterparties(_rng(self.config.seed, "counterparties"))
         self.tenants: tuple[Tenant, ...] = self._make_tenants()
         self.stores: tuple[Store, ...] = tuple(s for t in self.tenants for s in t.stores)
+        self._expected: dict[date, date] = {}  # sale day → expected payment date
         drafts = [self._draft_orders(store, i) for i, store in enumerate(self.stores)]
-        self.orders: tuple[Order, ...] = self._finish_orders(drafts)
+        self.orders: tuple[Order, ...] = self._add_refunds(self._finish_orders(drafts))
         self.batches: tuple[PayoutBatch, ...]
         self.ledgers: dict[str, BankLedger]
         self.batches, self.ledgers = self._pay_batches()
@@ -358,9 +458,12 @@ class World:
         self.store_by_account = {s.account_id: s for s in self.stores}
         self.tenant_by_id = {t.tenant_id: t for t in self.tenants}
         self.orders_by_merchant: dict[str, list[Order]] = {s.merchant_id: [] for s in self.stores}
+        self.sales_by_merchant: dict[str, list[Order]] = {s.merchant_id: [] for s in self.stores}
         self.events_by_merchant: dict[str, list[FinancialEvent]] = {s.merchant_id: [] for s in self.stores}
         for order in self.orders:
             self.orders_by_merchant[order.merchant_id].append(order)
+            if order.has_sale:
+                self.sales_by_merchant[order.merchant_id].append(order)
             self.events_by_merchant[order.merchant_id].extend(order.events)
         for events in self.events_by_merchant.values():
             events.sort(key=lambda e: e.date_time)  # stable: an order's events keep their booking order
@@ -370,6 +473,7 @@ class World:
     def _make_tenants(self) -> tuple[Tenant, ...]:
         cfg = self.config
         rng = _rng(cfg.seed, "parties")
+        fee_rng = _rng(cfg.seed, "anticipation-fees")  # its own stream: the parties stay as they were
         tenants = []
         for t in range(cfg.tenants):
             tenant_id = f"tenant-{t + 1:03d}"
@@ -397,6 +501,7 @@ class World:
                         created_at=datetime.combine(
                             cfg.start - timedelta(days=rng.randrange(30, 400)), time(12, rng.randrange(60)), UTC
                         ),
+                        anticipation_fee_rate=fee_rng.choice(ANTICIPATION_FEE_RATES),
                     )
                 )
             tenants.append(Tenant(tenant_id, pluggy_id, pluggy_secret, ifood_id, ifood_secret, tuple(stores)))
@@ -450,12 +555,20 @@ class World:
                 )
         return drafts
 
+    def _expected_for(self, sale_day: date) -> date:
+        expected = self._expected.get(sale_day)
+        if expected is None:
+            expected = self._expected[sale_day] = self.config.expected_payment_date(sale_day)
+        return expected
+
     def _finish_orders(self, drafts_per_store: list[list[_Draft]]) -> tuple[Order, ...]:
-        """Pick the sales-only and cancelled orders by quota, then book every order's events."""
+        """Pick the sales-only, cancelled and orphan orders by quota, then book every order's events."""
         cfg = self.config
         drafts = [d for per_store in drafts_per_store for d in per_store]
         total = len(drafts)
         n_sales_only = _quota(cfg.sales_only_rate, total, MIN_ORDERS_FOR_COVERAGE)
+        if cfg.sales_only_rate > 0 and total >= MIN_ORDERS_FOR_COVERAGE:
+            n_sales_only = min(max(n_sales_only, 2), total)  # one of each sales-only reason
         n_cancelled = _quota(cfg.cancelled_rate, total, MIN_ORDERS_FOR_COVERAGE)
         n_cancelled = min(n_cancelled, total - n_sales_only)
         pick = _rng(cfg.seed, "order-kinds")
@@ -464,6 +577,16 @@ class World:
         kinds.update({i: "cancelled" for i in chosen[n_sales_only:]})
         spellings = list(CANCELLATION_SPELLINGS)
         pick.shuffle(spellings)
+        if n_sales_only >= 2:
+            self._spread_sales_only(drafts, kinds, _rng(cfg.seed, "sales-only-floor"))
+
+        n_orphan = min(_quota(cfg.orphan_event_rate, total, MIN_ORDERS_FOR_COVERAGE), total - len(kinds))
+        orphan_pick = _rng(cfg.seed, "orphans")
+        while n_orphan:
+            i = orphan_pick.randrange(total)
+            if i not in kinds:
+                kinds[i] = "orphan"
+                n_orphan -= 1
 
         orders = []
         cancelled_seen = 0
@@ -477,9 +600,38 @@ class World:
             orders.append(self._book(draft, kind, spelling, event_rng))
         return tuple(orders)
 
+    def _spread_sales_only(self, drafts: list[_Draft], kinds: dict[int, OrderKind], rng: random.Random) -> None:
+        """Make sure sales-only orders fall on both sides of the conciliation deadline.
+
+        A sale whose conciliation deadline (business date + 2 business days) is on or after
+        `as_of` is `no_financial_events`, an older one `missing_from_conciliation`; with uniform
+        picks the recent ones (the last business day or two) are easily missed in a small world.
+        """
+        as_of = self.as_of
+        recent_days = {
+            day
+            for day in {d.business_date for d in drafts}
+            if add_business_days(day, MISSING_FROM_CONCILIATION_DAYS) >= as_of
+        }
+        sales_only = sorted(i for i, kind in kinds.items() if kind == "sales_only")
+        recent = [i for i in sales_only if drafts[i].business_date in recent_days]
+        for want_recent in (True, False):
+            if bool(recent) == want_recent or (not want_recent and len(recent) < len(sales_only)):
+                continue
+            candidates = [
+                i for i, d in enumerate(drafts) if (d.business_date in recent_days) == want_recent and i not in kinds
+            ]
+            if not candidates:
+                continue
+            give_up = (recent if not want_recent else [i for i in sales_only if i not in recent])[0]
+            del kinds[give_up]
+            kinds[rng.choice(candidates)] = "sales_only"
+            sales_only = sorted(i for i, kind in kinds.items() if kind == "sales_only")
+            recent = [i for i in sales_only if drafts[i].business_date in recent_days]
+
     def _book(self, d: _Draft, kind: OrderKind, spelling: tuple[str, str] | None, rng: random.Random) -> Order:
         store = d.store
-        expected = d.business_date + timedelta(days=self.config.payout_term_days)
+        expected = self._expected_for(d.business_date)
         bag, delivery, service, benefit = (from_cents(c) for c in (d.bag, d.delivery_fee, d.service_fee, d.benefit))
         paid = bag + delivery + service - benefit
         history = list(d.history)
@@ -562,42 +714,116 @@ class World:
             events=tuple(events),
         )
 
+    def _add_refunds(self, orders: tuple[Order, ...]) -> tuple[Order, ...]:
+        """Refunds after payment: a paid order's reversal booked 2–5 days later, deducted from a later batch.
+
+        The reversal (value −net) is dated on the later day and carries that day's expected date,
+        so it lowers the later batch's total; that batch must exist and keep other orders (and a
+        positive total). The sale stays CONCLUDED: the refund is a financial fact only.
+        """
+        cfg = self.config
+        n_refunds = _quota(cfg.refund_after_payment_rate, len(orders), MIN_ORDERS_FOR_COVERAGE)
+        if not n_refunds:
+            return orders
+        last_day = cfg.start + timedelta(days=cfg.days - 1)
+        remaining: dict[tuple[str, date], Decimal] = {}  # payable total left per later batch
+        for order in orders:
+            if order.kind in ("regular", "orphan"):
+                key = (order.merchant_id, order.expected_date)
+                remaining[key] = remaining.get(key, Decimal("0.00")) + order.net
+        rng = _rng(cfg.seed, "refunds")
+        spellings = list(CANCELLATION_SPELLINGS)
+        rng.shuffle(spellings)
+        result = list(orders)
+        done = 0
+        for _ in range(50 * n_refunds + 1000):
+            if done == n_refunds:
+                break
+            i = rng.randrange(len(result))
+            order = result[i]
+            if order.kind != "regular":
+                continue
+            options = []
+            for k in range(2, 6):
+                day = order.business_date + timedelta(days=k)
+                if day > last_day:
+                    break
+                later = (order.merchant_id, self._expected_for(day))
+                if later[1] > order.expected_date and remaining.get(later, Decimal(0)) - order.net >= 1:
+                    options.append((day, later))
+            if not options:
+                continue
+            day, later = rng.choice(options)
+            remaining[later] -= order.net
+            name, description = spellings[done % len(spellings)]
+            reversal = FinancialEvent(
+                merchant_id=order.merchant_id,
+                order_id=order.order_id,
+                name=name,
+                description=description,
+                trigger="SALE_CANCELLED",
+                date_time=_local_moment(day, rng),
+                amount=-order.net,
+                base_value=None,
+                fee_percentage=None,
+                business_date=day,
+                expected_date=later[1],
+                payment_method=order.payment_method,
+                card_brand=order.card_brand,
+            )
+            result[i] = replace(order, kind="refunded", events=(*order.events, reversal))
+            done += 1
+        return tuple(result)
+
     # ----------------------------------------------------------------------------------- payouts
 
     def _pay_batches(self) -> tuple[tuple[PayoutBatch, ...], dict[str, BankLedger]]:
-        """Group orders into batches, decide each batch's fate by quota, post the credits to the bank."""
+        """Group events into batches, decide each batch's fate by quota, post the credits to the bank."""
         cfg = self.config
-        grouped: dict[tuple[str, date], list[Order]] = {}
+        totals: dict[tuple[str, date], Decimal] = {}
+        spans: dict[tuple[str, date], tuple[date, date]] = {}
+        members: dict[tuple[str, date], list[str]] = {}
+        payable: set[tuple[str, date]] = set()
         for order in self.orders:
-            if order.kind == "regular":
-                grouped.setdefault((order.merchant_id, order.expected_date), []).append(order)
-        store_rank = {s.merchant_id: i for i, s in enumerate(self.stores)}
-        keys = sorted(grouped, key=lambda k: (store_rank[k[0]], k[1]))
-        fates = _assign_fates(keys, self.as_of, cfg.divergent_rate, _rng(cfg.seed, "fates"))
-
-        plans: dict[tuple[str, date], tuple[Fate, date | None, Decimal | None]] = {}
-        amounts = _rng(cfg.seed, "payout-amounts")
-        for key in keys:
-            fate, delay = fates[key]
-            total = sum((o.net for o in grouped[key]), Decimal("0.00"))
-            plans[key] = (fate, *_credit_for(fate, delay, key[1], total, amounts))
-
+            if not order.events:
+                continue
+            own = (order.merchant_id, order.expected_date)
+            members.setdefault(own, []).append(order.order_id)
+            if order.kind != "cancelled":
+                payable.add(own)
+            for event in order.events:
+                key = (event.merchant_id, event.expected_date)
+                totals[key] = totals.get(key, Decimal("0.00")) + event.amount
+                first, last = spans.get(key, (event.business_date, event.business_date))
+                spans[key] = (min(first, event.business_date), max(last, event.business_date))
         store_by_merchant = {s.merchant_id: s for s in self.stores}
+        store_rank = {s.merchant_id: i for i, s in enumerate(self.stores)}
+        keys = sorted(payable, key=lambda k: (store_rank[k[0]], k[1]))
+        plans = _plan_payouts(
+            keys,
+            totals,
+            spans,
+            {m: s.anticipation_fee_rate for m, s in store_by_merchant.items()},
+            self.as_of,
+            cfg,
+            _rng(cfg.seed, "fates"),
+            _rng(cfg.seed, "payout-amounts"),
+        )
+
         ledgers: dict[str, BankLedger] = {}
-        posted: dict[tuple[str, date], str] = {}
+        posted: dict[tuple[str, date, int], str] = {}
+        credits_by_merchant: dict[str, list[PlannedCredit]] = {s.merchant_id: [] for s in self.stores}
+        for (merchant, expected), plan in plans.items():
+            for part, (day, amount) in enumerate(plan.credits):
+                credits_by_merchant[merchant].append(PlannedCredit(merchant, expected, day, int(amount * 100), part))
         for index, store in enumerate(self.stores):
-            credits = [
-                PlannedCredit(merchant, expected, credit_date, int(amount * 100))
-                for (merchant, expected), (_, credit_date, amount) in plans.items()
-                if merchant == store.merchant_id and credit_date is not None and amount is not None
-            ]
             ledger, ids = build_ledger(
                 _rng(cfg.seed, "bank", index),
                 account_id=store.account_id,
                 start=cfg.start,
                 days=cfg.days,
                 noise_per_day=cfg.bank_noise_per_day,
-                credits=credits,
+                credits=credits_by_merchant[store.merchant_id],
                 counterparties=self.counterparties,
                 opening_balance_cents=int(store.opening_balance * 100),
             )
@@ -607,21 +833,24 @@ class World:
         batches = []
         for key in keys:
             merchant_id, expected = key
-            fate, credit_date, amount = plans[key]
+            plan = plans[key]
             store = store_by_merchant[merchant_id]
-            orders = grouped[key]
             batches.append(
                 PayoutBatch(
                     tenant_id=store.tenant_id,
                     merchant_id=merchant_id,
                     account_id=store.account_id,
                     expected_date=expected,
-                    order_ids=tuple(o.order_id for o in orders),
-                    total=sum((o.net for o in orders), Decimal("0.00")),
-                    fate=fate,
-                    credit_date=credit_date,
-                    credit_amount=amount,
-                    credit_transaction_id=posted.get(key),
+                    first_sale_date=spans[key][0],
+                    last_sale_date=spans[key][1],
+                    order_ids=tuple(members[key]),
+                    total=totals[key],
+                    fate=plan.fate,
+                    credits=tuple(
+                        Credit(day, amount, posted.get((merchant_id, expected, part)))
+                        for part, (day, amount) in enumerate(plan.credits)
+                    ),
+                    anticipation=plan.anticipation,
                 )
             )
         return tuple(batches), ledgers
@@ -710,74 +939,160 @@ def _quota(rate: float, population: int, min_population: int) -> int:
     return min(n, population)
 
 
-def _assign_fates(
-    keys: list[tuple[str, date]], as_of: date, divergent_rate: float, rng: random.Random
-) -> dict[tuple[str, date], tuple[Fate, int]]:
-    """Decide how each batch gets paid: (fate, days after the expected date the credit is dated).
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    fate: Fate
+    credits: tuple[tuple[date, Decimal], ...]
+    anticipation: Anticipation | None = None
 
-    Divergent fates go only to batches where the outcome is visible by `as_of` (a late credit
-    must post before `as_of`, a missing one must be past the grace period), so a quota really
-    produces its divergent reason. With at least MIN_BATCHES_FOR_COVERAGE batches, each of the
-    three reasons gets one batch even when the rate would round to fewer.
+
+# Fates in the order they are handed out: the most constrained first, so a small world still
+# finds a batch for each. "slightly_late_gap" is a slightly-late batch whose credit is within the
+# grace period in business days but more than GRACE_DAYS calendar days after E (a weekend or a
+# holiday in between), so calendar-day arithmetic would call it late.
+_FATE_ORDER = (
+    "late",
+    "never_paid",
+    "partial_late",
+    "partial_pending",
+    "slightly_late_gap",
+    "anticipated",
+    "partial",
+    "wrong_amount",
+    "within_tolerance",
+    "slightly_late",
+)
+
+
+def _plan_payouts(
+    keys: list[tuple[str, date]],
+    totals: dict[tuple[str, date], Decimal],
+    spans: dict[tuple[str, date], tuple[date, date]],
+    fee_rates: dict[str, Decimal],
+    as_of: date,
+    cfg: WorldConfig,
+    rng: random.Random,
+    amounts: random.Random,
+) -> dict[tuple[str, date], _Plan]:
+    """Decide how each batch gets paid and the credits (date, amount) that result.
+
+    Fates that produce a reason only go to batches where the reason is visible by `as_of` (a
+    late credit must post before `as_of`, a missing one must be past the deadline, a partial
+    payment still awaiting its second part needs E < as_of ≤ deadline, ...). Quotas are
+    round(rate × batches); with at least MIN_BATCHES_FOR_COVERAGE batches each reason gets a
+    batch even when the rate would round to fewer. Each kind of fate scans the shuffled batches
+    once, so this is linear in the number of batches.
     """
+    g = GRACE_DAYS
     n = len(keys)
-    room = {k: (as_of - k[1]).days for k in keys}  # a credit dated expected + d is visible iff d < room
-    fates: dict[tuple[str, date], tuple[Fate, int]] = {}
-    free = list(keys)
+    big = n >= MIN_BATCHES_FOR_COVERAGE
 
-    def take(eligible: Callable[[int], bool]) -> tuple[str, date] | None:
-        candidates = [k for k in free if eligible(room[k])]
-        if not candidates:
-            return None
-        chosen = rng.choice(candidates)
-        free.remove(chosen)
-        return chosen
+    after: dict[tuple[date, int], date] = {}
 
-    # (fate, eligible room, delay draw), most constrained first.
-    divergent: list[tuple[Fate, Callable[[int], bool], Callable[[int], int]]] = [
-        ("late", lambda r: r > GRACE_DAYS + 1, lambda r: rng.randint(GRACE_DAYS + 1, min(GRACE_DAYS + 3, r - 1))),
-        ("never_paid", lambda r: r > GRACE_DAYS, lambda r: 0),
-        ("wrong_amount", lambda r: r >= 1, lambda r: 0),
-    ]
-    wanted = round(divergent_rate * n)
-    if divergent_rate > 0 and n >= MIN_BATCHES_FOR_COVERAGE:
-        wanted = max(wanted, len(divergent))
-        order = list(divergent)
-    else:
-        order = []
-    while len(order) < wanted:
-        order.append(rng.choice(divergent))
-    for fate, eligible, delay in order[:wanted]:
-        chosen = take(eligible)
-        if chosen is not None:
-            fates[chosen] = (fate, delay(room[chosen]))
+    def bd(day: date, k: int) -> date:
+        value = after.get((day, k))
+        if value is None:
+            value = after[(day, k)] = add_business_days(day, k)
+        return value
 
+    def fee_of(key: tuple[str, date]) -> Decimal:
+        return q(totals[key] * fee_rates[key[0]])
+
+    eligible: dict[str, Callable[[tuple[str, date]], bool]] = {
+        "late": lambda k: bd(k[1], g + 1) < as_of,
+        "never_paid": lambda k: bd(k[1], g) < as_of,
+        "partial_late": lambda k: bd(k[1], g + 1) < as_of and totals[k] >= 1,
+        "partial_pending": lambda k: k[1] < as_of <= bd(k[1], g) and totals[k] >= 1,
+        "slightly_late_gap": lambda k: bd(k[1], g) < as_of and (bd(k[1], g) - k[1]).days > g,
+        "anticipated": lambda k: bd(spans[k][1], 1) < k[1] and bd(spans[k][1], 1) < as_of and fee_of(k) > TOLERANCE,
+        "partial": lambda k: bd(k[1], 1) < as_of and totals[k] >= 1,
+        "wrong_amount": lambda k: k[1] < as_of,
+        "within_tolerance": lambda k: k[1] < as_of,
+        "slightly_late": lambda k: bd(k[1], 1) < as_of,
+    }
+
+    wanted: dict[str, int] = dict.fromkeys(_FATE_ORDER, 0)
+
+    def quota(rate: float, floor: tuple[str, ...], rest: tuple[str, ...], multiplier: int = 1) -> None:
+        count = round(rate * n)
+        if rate > 0 and big:
+            count = max(count, len(floor))
+            chosen = list(floor)
+        else:
+            chosen = []
+        while len(chosen) < count:
+            chosen.append(rng.choice(rest))
+        for fate in chosen[:count]:
+            wanted[fate] += multiplier
+
+    quota(cfg.divergent_rate, ("late", "never_paid", "wrong_amount"), ("late", "never_paid", "wrong_amount"))
+    quota(
+        cfg.partial_payment_rate,
+        ("partial_pending", "partial_late", "partial"),
+        ("partial", "partial", "partial_late", "partial_pending"),
+    )
+    quota(cfg.anticipation_rate, ("anticipated",), ("anticipated",))
     variants = round(RECONCILED_VARIANT_RATE * n)
     if n >= MIN_BATCHES_FOR_VARIANTS:
         variants = max(variants, 1)
-    for _ in range(variants):
-        chosen = take(lambda r: r >= 1)
-        if chosen is not None:
-            fates[chosen] = ("within_tolerance", 0)
-        chosen = take(lambda r: r >= 2)
-        if chosen is not None:
-            fates[chosen] = ("slightly_late", rng.randint(1, min(GRACE_DAYS, room[chosen] - 1)))
-    for k in free:
-        fates[k] = ("on_time", 0)
-    return fates
+        wanted["slightly_late_gap"] += 1
+        wanted["slightly_late"] += variants - 1
+    else:
+        wanted["slightly_late"] += variants
+    wanted["within_tolerance"] += variants
 
+    shuffled = list(keys)
+    rng.shuffle(shuffled)
+    fates: dict[tuple[str, date], str] = {}
+    for fate in _FATE_ORDER:
+        want = wanted[fate]
+        test = eligible[fate]
+        for key in shuffled:
+            if want <= 0:
+                break
+            if key not in fates and test(key):
+                fates[key] = fate
+                want -= 1
+        if fate == "slightly_late_gap" and want > 0:
+            wanted["slightly_late"] += want  # no weekend/holiday gap available: an ordinary one instead
 
-def _credit_for(
-    fate: Fate, delay: int, expected: date, total: Decimal, rng: random.Random
-) -> tuple[date | None, Decimal | None]:
-    """The bank credit a fate produces: (date, amount), or (None, None) when iFood never pays."""
-    if fate == "never_paid":
-        return None, None
-    cents = int(total * 100)
-    if fate == "within_tolerance":
-        off = rng.randint(1, int(TOLERANCE * 100))
-        cents = cents + off if rng.random() < 0.5 or cents - off < 1 else cents - off
-    elif fate == "wrong_amount":
-        off = rng.randint(50, 2_500)
-        cents = cents + off if rng.random() < 0.5 or cents - off < 1 else cents - off
-    return expected + timedelta(days=delay), from_cents(cents)
+    plans: dict[tuple[str, date], _Plan] = {}
+    for key in keys:
+        expected, total = key[1], totals[key]
+        fate = fates.get(key, "on_time")
+
+        def later(first: int, last: int, *, visible: bool = True, expected: date = expected) -> date:
+            days = [bd(expected, j) for j in range(first, last + 1)]
+            days = [d for d in days if (d < as_of) == visible]
+            return amounts.choice(days)
+
+        if fate == "on_time":
+            plans[key] = _Plan("on_time", ((expected, total),))
+        elif fate in ("within_tolerance", "wrong_amount"):
+            off = amounts.randint(1, int(TOLERANCE * 100)) if fate == "within_tolerance" else amounts.randint(50, 2_500)
+            cents = int(total * 100)
+            cents = cents + off if amounts.random() < 0.5 or cents - off < 1 else cents - off
+            plans[key] = _Plan(fate, ((expected, from_cents(cents)),))  # type: ignore[arg-type]
+        elif fate == "slightly_late_gap":
+            plans[key] = _Plan("slightly_late", ((bd(expected, g), total),))
+        elif fate == "slightly_late":
+            plans[key] = _Plan("slightly_late", ((later(1, g), total),))
+        elif fate == "late":
+            plans[key] = _Plan("late", ((later(g + 1, g + 3), total),))
+        elif fate == "never_paid":
+            plans[key] = _Plan("never_paid", ())
+        elif fate == "anticipated":
+            fee = fee_of(key)
+            day = bd(spans[key][1], 1)
+            rate = fee_rates[key[0]]
+            plans[key] = _Plan("anticipated", ((day, total - fee),), Anticipation(rate, fee, total, total - fee, day))
+        else:  # partial payments: 40–70 % on E, the rest later
+            first = q(total * amounts.randint(40, 70) / 100)
+            if fate == "partial":
+                second_day = later(1, g)
+            elif fate == "partial_late":
+                second_day = later(g + 1, g + 3)
+            else:
+                second_day = later(1, g, visible=False)
+            plans[key] = _Plan(fate, ((expected, first), (second_day, total - first)))  # type: ignore[arg-type]
+    return plans

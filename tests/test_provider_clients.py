@@ -152,7 +152,10 @@ def test_ifood_token_is_cached_and_pages_cover_every_sale_and_event(sandbox) -> 
     sales = list(client.sales(merchant, FIRST, LAST))
     events = list(client.financial_events(merchant, FIRST, LAST, size=100))
     truth = [row for row in world.ground_truth() if row["merchant_id"] == merchant]
-    assert sorted(s["id"] for s in sales) == sorted(row["order_id"] for row in truth)
+    # Orphan orders have events but the Sales API never returns them (sandbox-world.md).
+    sold = [row["order_id"] for row in truth if row["reason"] != "orphan_financial_event"]
+    assert sorted(s["id"] for s in sales) == sorted(sold)
+    assert len(sold) < len(truth)
     assert len(events) > len(sales)
     paths = Counter(entry["path"] for entry in requests_log(base_url))
     assert paths["/ifood/authentication/v1.0/oauth/token"] == 1

@@ -42,6 +42,16 @@ KNOB_ARGS = [
     "0.05",
     "--divergent-rate",
     "0",
+    "--payout-schedule",
+    "weekly",
+    "--anticipation-rate",
+    "0.2",
+    "--partial-payment-rate",
+    "0.2",
+    "--refund-after-payment-rate",
+    "0.02",
+    "--orphan-event-rate",
+    "0.02",
     "--bank-noise-per-day",
     "3",
 ]
@@ -56,6 +66,11 @@ KNOB_CONFIG = WorldConfig(
     sales_only_rate=0.1,
     cancelled_rate=0.05,
     divergent_rate=0,
+    payout_schedule="weekly",
+    anticipation_rate=0.2,
+    partial_payment_rate=0.2,
+    refund_after_payment_rate=0.02,
+    orphan_event_rate=0.02,
     bank_noise_per_day=3,
 )
 
@@ -84,6 +99,8 @@ def test_truth_writes_the_csv_and_prints_the_counts(tmp_path) -> None:
     assert rows == [{**row, "reason": row["reason"] or ""} for row in world.ground_truth()]
     for status, n in world.status_counts().items():
         assert re.search(rf"^{status}\s+{n:,}\s", result.stdout, re.MULTILINE)
+    for (status, reason), n in world.reason_counts().items():
+        assert re.search(rf"^  {status} / {reason or '-'}\s+{n:,}$", result.stdout, re.MULTILINE)
     to_stdout = runner.invoke(app, ["truth", *KNOB_ARGS])
     assert to_stdout.exit_code == 0
     assert Counter(r["status"] for r in csv.DictReader(io.StringIO(to_stdout.stdout))) == Counter(
@@ -98,6 +115,7 @@ def test_truth_writes_the_csv_and_prints_the_counts(tmp_path) -> None:
         (["truth", "--days", "-3"], "--days: days must be between 1 and 3,660, got -3."),
         (["credentials", "--tenants", "two"], "--tenants: 'two' is not a whole number."),
         (["truth", "--sales-only-rate", "1.5"], "--sales-only-rate: sales_only_rate must be between 0 and 1, got 1.5."),
+        (["truth", "--payout-schedule", "monthly"], "--payout-schedule: payout_schedule must be one of daily, weekly"),
         (["serve", "--port", "70000"], "--port: 70000 is not a TCP port (0-65535)."),
         (["serve", "--rate-limit", "-1"], "--rate-limit: -1 is negative; use 0 to switch rate limiting off."),
         (["truth", "--out", "/nonexistent-dir/t.csv", "--days", "1"], "--out: cannot write"),

@@ -184,8 +184,9 @@ def test_sales_pages_cover_every_order_once_with_the_reference_fields(http: http
     store = world.store_by_merchant[merchant]
     last = world.as_of - timedelta(days=1)
     sales = all_sales(http, headers, merchant, world.config.start, last)
-    orders = {o.order_id: o for o in world.orders_by_merchant[merchant]}
+    orders = {o.order_id: o for o in world.sales_by_merchant[merchant]}
     assert [s["id"] for s in sales] == list(orders) and len(sales) > 100
+    assert not {o.order_id for o in world.orders_by_merchant[merchant] if not o.has_sale} & {s["id"] for s in sales}
     for sale in sales:
         order = orders[sale["id"]]
         assert set(sale) == SALE_FIELDS
@@ -227,7 +228,7 @@ def test_sales_are_filtered_by_their_sao_paulo_day(http: httpx.Client, served: S
     assert late.order_id not in {
         s["id"] for s in all_sales(http, headers, merchant, day + timedelta(days=1), day + timedelta(days=1))
     }
-    assert same_day == {o.order_id for o in world.orders_by_merchant[merchant] if o.business_date == day}
+    assert same_day == {o.order_id for o in world.sales_by_merchant[merchant] if o.business_date == day}
 
 
 @pytest.mark.parametrize(
@@ -291,10 +292,10 @@ def test_events_pages_cover_every_event_once(http: httpx.Client, served: Served)
     for order in world.orders_by_merchant[merchant]:
         assert net.get(order.order_id, Decimal(0)) == order.net
         if order.events:
-            expected_date = (order.business_date + timedelta(days=world.config.payout_term_days)).isoformat()
-            assert {e["settlement"]["expectedDate"] for e in events if e["reference"]["id"] == order.order_id} == {
-                expected_date
-            }
+            expected_dates = {world.config.expected_payment_date(e.business_date).isoformat() for e in order.events}
+            assert {e["settlement"]["expectedDate"] for e in events if e["reference"]["id"] == order.order_id} == (
+                expected_dates
+            )
 
 
 def test_events_are_filtered_by_their_sao_paulo_day(http: httpx.Client, served: Served) -> None:

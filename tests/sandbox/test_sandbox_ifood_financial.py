@@ -8,7 +8,7 @@ import io
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -16,8 +16,12 @@ import httpx
 import pytest
 from served_sandbox import Served, ifood_bearer, pluggy_key
 
+from sandbox.bank import KIND_IFOOD_PAYOUT
+from sandbox.calendar import add_business_days
+from sandbox.ifood_financial import anticipated_batches, closing_items, reconciliation_rows, settlement_id
 from sandbox.options import ServerOptions
 from sandbox.server import start_in_thread
+from sandbox.world import World, WorldConfig
 
 FIN = "/ifood/financial/v3.0/merchants/{}"
 REFERENCE_COLUMNS = (
@@ -37,22 +41,6 @@ def merchant(served: Served, tenant: int = 0, store: int = 0) -> str:
 
 def settlements(http: httpx.Client, headers: dict, merchant_id: str, **params: str) -> httpx.Response:
     return http.get(FIN.format(merchant_id) + "/settlements", headers=headers, params=params)
-
-
-def bank_ifood_credits(http: httpx.Client, served: Served, account_id: str) -> dict[str, Decimal]:
-    """Date → iFood credit amount on the account, read from the fake Pluggy."""
-    headers = pluggy_key(http, served)
-    credits: dict[str, Decimal] = defaultdict(Decimal)
-    reply = http.get("/pluggy/v2/transactions", params={"accountId": account_id}, headers=headers)
-    while True:
-        assert reply.status_code == 200, reply.text
-        body = reply.json()
-        for tx in body["results"]:
-            if "IFOOD" in tx["description"].upper() and tx["amount"] > 0:
-                credits[tx["date"][:10]] += Decimal(str(tx["amount"]))
-        if body["next"] is None:
-            return credits
-        reply = http.get("/pluggy/v2/transactions" + body["next"], headers=headers)
 
 
 def poll_until_done(http: httpx.Client, headers: dict, merchant_id: str, request_id: str) -> tuple[list[str], dict]:
@@ -77,50 +65,127 @@ def read_csv_gz(content: bytes) -> list[dict[str, str]]:
 # ----------------------------------------------------------------------------------- settlements
 
 
-def test_settlements_envelope_and_amounts_match_the_bank(http: httpx.Client, served: Served) -> None:
+def bank_ifood_credit_list(http: httpx.Client, served: Served, account_id: str, tenant: int = 0) -> list[tuple]:
+    """(date, amount) of every iFood credit on the account, read from the fake Pluggy, sorted."""
+    return sorted(
+        (day, amount) for day, amounts in _bank_credits(http, served, account_id, tenant) for amount in amounts
+    )
+
+
+def _bank_credits(http: httpx.Client, served: Served, account_id: str, tenant: int) -> list[tuple[str, list]]:
+    headers = pluggy_key(http, served, tenant)
+    found: dict[str, list[Decimal]] = defaultdict(list)
+    reply = http.get("/pluggy/v2/transactions", params={"accountId": account_id}, headers=headers)
+    while True:
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        for tx in body["results"]:
+            if "IFOOD" in tx["description"].upper() and tx["amount"] > 0:
+                found[tx["date"][:10]].append(Decimal(str(tx["amount"])))
+        if body["next"] is None:
+            return list(found.items())
+        reply = http.get("/pluggy/v2/transactions" + body["next"], headers=headers)
+
+
+def anticipations(http: httpx.Client, headers: dict, merchant_id: str, **params: str) -> httpx.Response:
+    return http.get(FIN.format(merchant_id) + "/anticipations", headers=headers, params=params)
+
+
+@pytest.mark.parametrize(("tenant", "store"), [(0, 0), (0, 1), (1, 0), (1, 1)])
+def test_succeed_items_are_exactly_the_bank_credits(
+    http: httpx.Client, served: Served, tenant: int, store: int
+) -> None:
+    """SUCCEED settlement items plus SUCCEED anticipation items = the iFood credits in the statement."""
     world = served.world
-    headers = ifood_bearer(http, served)
-    merchant_id = merchant(served)
-    store = world.store_by_merchant[merchant_id]
-    reply = settlements(http, headers, merchant_id, beginPaymentDate="2026-09-15", endPaymentDate="2026-10-15")
+    headers = ifood_bearer(http, served, tenant)
+    merchant_id = merchant(served, tenant, store)
+    shop = world.store_by_merchant[merchant_id]
+    window = {"beginPaymentDate": "2026-09-20", "endPaymentDate": "2026-10-20"}
+    reply = settlements(http, headers, merchant_id, **window)
     assert reply.status_code == 200, reply.text
     body = reply.json()
     assert set(body) == {"beginDate", "endDate", "balance", "merchantId", "settlements"}
-    assert (body["beginDate"], body["endDate"], body["merchantId"]) == ("2026-09-15", "2026-10-15", merchant_id)
+    assert (body["beginDate"], body["endDate"], body["merchantId"]) == ("2026-09-20", "2026-10-20", merchant_id)
     items = []
     for group in body["settlements"]:
         assert set(group) == {"startDateCalculation", "endDateCalculation", "closingItems"}
+        assert group["startDateCalculation"] <= group["endDateCalculation"]
         for item in group["closingItems"]:
             assert set(item) == ITEM_FIELDS
             assert item["type"] == "REPASSE" and item["product"] == "IFOOD" and item["id"].isdigit()
-            assert item["accountDetails"]["documentNumber"] == store.cnpj_digits
+            assert item["accountDetails"]["documentNumber"] == shop.cnpj_digits
+            assert (item["status"] == "SUCCEED") == (item["transactionId"] is not None)
             items.append(item)
-    batches = [b for b in world.batches if b.merchant_id == merchant_id]
-    assert len(items) == len(batches) and len({i["id"] for i in items}) == len(items)
-    paid = [i for i in items if i["status"] == "SUCCEED"]
-    pending = [i for i in items if i["status"] == "PENDING"]
-    assert paid and pending and len(paid) + len(pending) == len(items)
-    assert all(i["transactionId"] for i in paid) and all(i["transactionId"] is None for i in pending)
+    assert len({i["id"] for i in items}) == len(items)
+    paid = [(i["paymentDate"], Decimal(str(i["amount"]))) for i in items if i["status"] == "SUCCEED"]
+    assert Decimal(str(body["balance"])) == sum(a for _, a in paid)
 
-    # Every SUCCEED item is a bank credit: same date, same amount; the balance is their sum.
-    bank = bank_ifood_credits(http, served, store.account_id)
-    by_date: dict[str, Decimal] = defaultdict(Decimal)
-    for item in paid:
-        by_date[item["paymentDate"]] += Decimal(str(item["amount"]))
-    assert by_date == bank
-    assert Decimal(str(body["balance"])) == sum(bank.values())
-    # PENDING items are the batches with no visible credit, dated on their expected date.
-    unpaid = {b.expected_date.isoformat() for b in batches if b.credit_transaction_id is None}
-    assert {i["paymentDate"] for i in pending} == unpaid
+    reply = anticipations(
+        http, headers, merchant_id, beginAnticipatedPaymentDate="2026-09-20", endAnticipatedPaymentDate="2026-10-20"
+    )
+    anticipated = [b for b in world.batches if b.merchant_id == merchant_id and b.anticipation]
+    if not anticipated:
+        assert reply.status_code == 404 and reply.json()["error"]["code"] == "NO_ANTICIPATION_PLAN"
+    else:
+        assert reply.status_code == 200, reply.text
+        for group in reply.json()["settlements"]:
+            for item in group["closingItems"]:
+                if item["status"] == "SUCCEED":
+                    paid.append((item["anticipatedPaymentDate"], Decimal(str(item["anticipatedPaymentAmount"]))))
+    assert sorted(paid) == bank_ifood_credit_list(http, served, shop.account_id, tenant)
+
+
+def test_settlement_items_follow_the_batches(http: httpx.Client, served: Served) -> None:
+    """One group per batch not anticipated; partial payments have two items; unpaid ones are PENDING."""
+    world = served.world
+    for tenant, store in ((0, 0), (1, 0)):
+        headers = ifood_bearer(http, served, tenant)
+        merchant_id = merchant(served, tenant, store)
+        body = settlements(
+            http, headers, merchant_id, beginCalculationDate="2026-09-20", endCalculationDate="2026-10-20"
+        ).json()
+        batches = {
+            settlement_id(world.config.seed, merchant_id, b.expected_date): b
+            for b in world.batches
+            if b.merchant_id == merchant_id and b.anticipation is None
+        }
+        assert len(body["settlements"]) == len(batches)
+        for group in body["settlements"]:
+            first, *rest = group["closingItems"]
+            batch = batches[first["id"]]
+            assert group["startDateCalculation"] == batch.first_sale_date.isoformat()
+            assert group["endDateCalculation"] == batch.last_sale_date.isoformat()
+            assert len(group["closingItems"]) == max(1, len(batch.credits))
+            planned = [(c.date.isoformat(), c.amount) for c in batch.credits] or [
+                (batch.expected_date.isoformat(), batch.total)
+            ]
+            got = [(i["paymentDate"], Decimal(str(i["amount"]))) for i in group["closingItems"]]
+            assert got == planned
+            if rest:
+                assert sum(a for _, a in got) == batch.total
+            for item, (day, _) in zip(group["closingItems"], planned, strict=True):
+                assert item["status"] == ("SUCCEED" if day < world.as_of.isoformat() else "PENDING")
+    # The small world has a partially paid batch still waiting for its second part.
+    pending_second = [b for b in world.batches if b.fate == "partial_pending"]
+    assert pending_second and all(b.credits[1].date >= world.as_of > b.credits[0].date for b in pending_second)
 
 
 def test_settlements_by_calculation_date_window_and_empty_period(http: httpx.Client, served: Served) -> None:
+    world = served.world
     headers = ifood_bearer(http, served)
     merchant_id = merchant(served)
     reply = settlements(http, headers, merchant_id, beginCalculationDate="2026-10-02", endCalculationDate="2026-10-03")
     assert reply.status_code == 200, reply.text
     groups = reply.json()["settlements"]
-    assert [g["startDateCalculation"] for g in groups] == ["2026-10-02", "2026-10-03"]
+    expected = sorted(
+        (b.first_sale_date.isoformat(), b.last_sale_date.isoformat())
+        for b in world.batches
+        if b.merchant_id == merchant_id
+        and b.anticipation is None
+        and b.first_sale_date <= date(2026, 10, 3)
+        and b.last_sale_date >= date(2026, 10, 2)
+    )
+    assert [(g["startDateCalculation"], g["endDateCalculation"]) for g in groups] == expected and expected
 
     reply = settlements(http, headers, merchant_id, beginPaymentDate="2026-10-01", endPaymentDate="2026-11-01")
     assert reply.status_code == 400
@@ -149,6 +214,7 @@ def test_settlements_and_on_demand_need_a_bearer_of_the_merchants_app(http: http
 def test_anticipations_answer_404_without_a_plan(http: httpx.Client, served: Served) -> None:
     headers = ifood_bearer(http, served)
     url = FIN.format(merchant(served)) + "/anticipations"
+    assert not [b for b in served.world.batches if b.merchant_id == merchant(served) and b.anticipation]
     reply = http.get(
         url, headers=headers, params={"beginCalculationDate": "2026-10-01", "endCalculationDate": "2026-10-10"}
     )
@@ -156,6 +222,57 @@ def test_anticipations_answer_404_without_a_plan(http: httpx.Client, served: Ser
     reply = http.get(url, headers=headers, params={"beginCalculationDate": "2026-10-01"})
     assert reply.status_code == 400
     assert http.get(url, params={"beginCalculationDate": "2026-10-01"}).status_code == 401
+
+
+def test_anticipations_of_a_store_that_anticipated(http: httpx.Client, served: Served) -> None:
+    world = served.world
+    headers = ifood_bearer(http, served)
+    merchant_id = merchant(served, store=1)
+    shop = world.store_by_merchant[merchant_id]
+    (batch,) = [b for b in world.batches if b.merchant_id == merchant_id and b.anticipation]
+    a = batch.anticipation
+    reply = anticipations(
+        http, headers, merchant_id, beginCalculationDate="2026-09-20", endCalculationDate="2026-10-20"
+    )
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert set(body) == {"beginDate", "endDate", "balance", "merchantId", "settlements"}
+    (group,) = body["settlements"]
+    assert group["startDateCalculation"] == batch.first_sale_date.isoformat()
+    assert group["endDateCalculation"] == batch.last_sale_date.isoformat()
+    (item,) = group["closingItems"]
+    assert item == {
+        "id": settlement_id(world.config.seed, merchant_id, batch.expected_date),
+        "type": "REPASSE_ANTECIPADO_DIARIO",
+        "originalPaymentAmount": float(batch.total),
+        "feePercentage": float(shop.anticipation_fee_rate),
+        "feeAmount": float(a.fee),
+        "anticipatedPaymentAmount": float(batch.total - a.fee),
+        "status": "SUCCEED",
+        "originalPaymentDate": batch.expected_date.isoformat(),
+        "anticipatedPaymentDate": a.date.isoformat(),
+        "accountDetails": item["accountDetails"],
+    }
+    assert item["accountDetails"]["documentNumber"] == shop.cnpj_digits
+    assert a.fee == (batch.total * shop.anticipation_fee_rate).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+    assert a.date == add_business_days(batch.last_sale_date, 1) and a.date < batch.expected_date
+    assert Decimal(str(body["balance"])) == batch.total - a.fee
+    # Not a settlement: the anticipation paid it.
+    body = settlements(http, headers, merchant_id, beginCalculationDate="2026-09-20", endCalculationDate="2026-10-20")
+    ids = {i["id"] for g in body.json()["settlements"] for i in g["closingItems"]}
+    assert item["id"] not in ids
+    # Windows: by anticipated payment date; a window without one answers an empty envelope.
+    day = a.date.isoformat()
+    hit = anticipations(http, headers, merchant_id, beginAnticipatedPaymentDate=day, endAnticipatedPaymentDate=day)
+    assert [g["closingItems"][0]["id"] for g in hit.json()["settlements"]] == [item["id"]]
+    empty = anticipations(
+        http, headers, merchant_id, beginAnticipatedPaymentDate="2026-08-01", endAnticipatedPaymentDate="2026-08-31"
+    )
+    assert empty.status_code == 200 and empty.json()["settlements"] == [] and empty.json()["balance"] == 0
+    too_long = anticipations(
+        http, headers, merchant_id, beginCalculationDate="2026-09-01", endCalculationDate="2026-10-20"
+    )
+    assert too_long.status_code == 400
 
 
 # ------------------------------------------------------------------------ reconciliation on demand
@@ -196,25 +313,33 @@ def test_on_demand_file_ties_to_settlements(http: httpx.Client, served: Served) 
     assert {r["competencia"] for r in rows} == {"2026-10"} and {r["impacto_no_repasse"] for r in rows} == {"SIM"}
     assert {r["pedido_associado_ifood"] for r in rows} == {e.order_id for e in events}
 
-    # Per id_saldo, the SIM lines sum to the batch total; the ids are the settlement items' ids.
+    # Per id_saldo, the SIM lines sum to the batch total (reversals of refunds and orphan events
+    # included); the ids are the first closing items' ids (or the anticipation item's id).
     per_saldo: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
         assert "," in row["valor"]
         per_saldo[row["id_saldo"]] += Decimal(row["valor"].replace(",", "."))
+        if row["tipo_lancamento"] == "estorno":
+            assert row["fato_gerador"] == "Cancelamento Total"
+    seed = world.config.seed
+    batches = {
+        settlement_id(seed, merchant_id, b.expected_date): b for b in world.batches if b.merchant_id == merchant_id
+    }
+    for saldo, total in per_saldo.items():
+        if saldo in batches:
+            batch = batches[saldo]
+            if batch.last_sale_date.isoformat()[:7] == batch.first_sale_date.isoformat()[:7] == "2026-10":
+                assert total == batch.total
+        else:  # lines without a batch: days whose orders were all cancelled (net 0)
+            assert total == 0
     body = settlements(
         http, headers, merchant_id, beginCalculationDate="2026-10-01", endCalculationDate="2026-10-31"
     ).json()
-    term = timedelta(days=world.config.payout_term_days)
-    totals = {b.expected_date: b.total for b in world.batches if b.merchant_id == merchant_id}
-    items = {}
     for group in body["settlements"]:
-        (item,) = group["closingItems"]
-        items[item["id"]] = item
-        assert per_saldo[item["id"]] == totals[date.fromisoformat(group["startDateCalculation"]) + term]
-        if item["status"] == "PENDING":
-            assert Decimal(str(item["amount"])) == per_saldo[item["id"]]
-    # Lines without a settlement item only belong to days whose orders were all cancelled (net 0).
-    assert all(total == 0 for saldo, total in per_saldo.items() if saldo not in items)
+        first = group["closingItems"][0]
+        assert first["id"] in per_saldo
+        if len(group["closingItems"]) == 1 and first["status"] == "PENDING":
+            assert Decimal(str(first["amount"])) == per_saldo[first["id"]]
 
 
 def test_on_demand_errors(http: httpx.Client, served: Served) -> None:
@@ -269,3 +394,61 @@ def test_download_link_expires_and_cannot_be_forged(short_links: tuple[str, Serv
         # Polling again gives a fresh link.
         _, again = poll_until_done(http, headers, merchant_id, reply.json()["requestId"])
         assert again["downloadPath"] != link and httpx.get(again["downloadPath"]).status_code == 200
+
+
+# ------------------------------------------------------------------ the report lines, world-wide
+
+
+def test_report_lines_sum_to_each_batch_total_in_the_default_world() -> None:
+    """Per id_saldo, over every competence, the lines sum to T (refund reversals and orphans included)."""
+    world = World()
+    seed = world.config.seed
+    for store in world.stores:
+        competences = sorted({e.business_date.isoformat()[:7] for e in world.events_by_merchant[store.merchant_id]})
+        rows = [row for c in competences for row in reconciliation_rows(world, store, c)]
+        assert len(rows) == len(world.events_by_merchant[store.merchant_id])
+        per_saldo: dict[str, Decimal] = defaultdict(Decimal)
+        for row in rows:
+            per_saldo[row["id_saldo"]] += Decimal(row["valor"].replace(",", "."))
+        batches = {
+            settlement_id(seed, store.merchant_id, b.expected_date): b
+            for b in world.batches
+            if b.merchant_id == store.merchant_id
+        }
+        for saldo, batch in batches.items():
+            assert per_saldo[saldo] == batch.total
+        assert all(total == 0 for saldo, total in per_saldo.items() if saldo not in batches)
+    # A refund's reversal line carries the later batch's id_saldo and says Cancelamento Total / estorno.
+    refunded = [o for o in world.orders if o.kind == "refunded"]
+    assert refunded
+    for order in refunded:
+        store = world.store_by_merchant[order.merchant_id]
+        reversal = order.events[-1]
+        lines = [
+            r
+            for r in reconciliation_rows(world, store, reversal.business_date.isoformat()[:7])
+            if r["pedido_associado_ifood"] == order.order_id and r["tipo_lancamento"] == "estorno"
+        ]
+        (line,) = lines
+        assert line["fato_gerador"] == "Cancelamento Total"
+        assert line["id_saldo"] == settlement_id(seed, order.merchant_id, reversal.expected_date)
+        assert line["data_repasse_esperada"] == reversal.expected_date.isoformat() > order.expected_date.isoformat()
+    # Orphan orders have lines (and events) but no sale.
+    orphans = [o for o in world.orders if not o.has_sale]
+    assert orphans and all(o.events for o in orphans)
+    assert not {o.order_id for o in orphans} & {o.order_id for s in world.sales_by_merchant.values() for o in s}
+
+
+def test_weekly_world_is_served_consistently() -> None:
+    """A weekly-schedule world: settlement and anticipation items agree with the bank credits."""
+    world = World(WorldConfig(tenants=1, stores_per_tenant=4, days=56, payout_schedule="weekly"))
+    groups = closing_items(world)
+    anticipated = anticipated_batches(world)
+    for store in world.stores:
+        ledger = world.ledgers[store.account_id]
+        bank = sorted(
+            (ledger.posting_date(i), ledger.amount_of(i)) for i, k in enumerate(ledger.kind) if k == KIND_IFOOD_PAYOUT
+        )
+        paid = [(i.payment_date, i.amount) for items in groups[store.merchant_id] for i in items if i.paid]
+        paid += [(b.anticipation.date, b.anticipation.amount) for b in anticipated[store.merchant_id]]
+        assert sorted(paid) == bank

@@ -285,15 +285,15 @@ def test_single_transaction_and_ifood_payout_credits(
     owner = world.store_by_account[account_id]
     payouts = [i for i, kind in enumerate(ledger.kind) if kind == KIND_IFOOD_PAYOUT]
     assert payouts
-    batches = {b.credit_transaction_id: b for b in world.batches if b.credit_transaction_id}
+    credits = {c.transaction_id: c for b in world.batches for c in b.credits if c.transaction_id}
     for i in payouts[:5]:
         reply = http.get(f"/pluggy/transactions/{ledger.transaction_id(i)}", headers=headers)
         assert reply.status_code == 200
         row = reply.json()
         txn = strict(Transaction, row)
-        batch = batches[txn.id]
-        assert txn.type == "CREDIT" and txn.amount == float(batch.credit_amount)
-        assert row["date"] == f"{batch.credit_date.isoformat()}T00:00:00.000Z"
+        credit = credits[txn.id]
+        assert txn.type == "CREDIT" and txn.amount == float(credit.amount)
+        assert row["date"] == f"{credit.date.isoformat()}T00:00:00.000Z"
         assert "IFOOD" in txn.description.upper()
         if owner.connector.sends_payment_data:
             assert txn.payment_data.payer.document_number.value == IFOOD_CNPJ

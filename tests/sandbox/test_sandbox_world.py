@@ -10,21 +10,20 @@ import sys
 import time
 import uuid
 from collections import Counter
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from served_sandbox import SMALL
 
 from sandbox.bank import KIND_IFOOD_PAYOUT, UUID_BITS
+from sandbox.calendar import add_business_days, business_days_between, is_business_day, roll_forward
 from sandbox.ids import format_uuid, is_valid_cnpj, is_valid_cpf, uuid4_int
-from sandbox.truth import batch_status, is_cancellation
+from sandbox.truth import MISSING_FROM_CONCILIATION_DAYS, TOLERANCE, batch_status, is_cancellation
 from sandbox.world import (
     CANCELLATION_SPELLINGS,
-    DIVERGENT_REASONS,
     GRACE_DAYS,
     IFOOD_CNPJ,
+    REASONS,
     SAO_PAULO,
     STATUSES,
     World,
@@ -32,6 +31,7 @@ from sandbox.world import (
 )
 
 DEFAULT = World()  # the demo's world; several tests read it
+E2E = WorldConfig(seed=2026, tenants=2, stores_per_tenant=2, days=21, orders_per_day=12, bank_noise_per_day=3)
 
 
 # ------------------------------------------------------------------------------------ config
@@ -51,6 +51,12 @@ DEFAULT = World()  # the demo's world; several tests read it
         ({"start": datetime(2026, 10, 1)}, "start must be a date"),
         ({"seed": None}, "seed must be a whole number"),
         ({"bank_noise_per_day": -4}, "bank_noise_per_day must be between 0"),
+        ({"payout_schedule": "monthly"}, "payout_schedule must be one of daily, weekly"),
+        ({"anticipation_rate": -0.1}, "anticipation_rate must be between 0 and 1"),
+        ({"partial_payment_rate": "x"}, "partial_payment_rate must be a number"),
+        ({"refund_after_payment_rate": 2}, "refund_after_payment_rate must be between 0 and 1"),
+        ({"orphan_event_rate": None}, "orphan_event_rate must be a number"),
+        ({"divergent_rate": 0.5, "anticipation_rate": 0.6}, "must not exceed 1"),
     ],
 )
 def test_bad_knobs_are_refused_with_a_clear_message(knobs: dict, message: str) -> None:
@@ -134,8 +140,10 @@ def test_money_is_decimal_cents_and_timestamps_are_aware() -> None:
             assert event.date_time >= order.created_at
     for batch in DEFAULT.batches:
         assert batch.total.as_tuple().exponent == -2
-        if batch.credit_amount is not None:
-            assert batch.credit_amount.as_tuple().exponent == -2
+        for credit in batch.credits:
+            assert isinstance(credit.amount, Decimal) and credit.amount.as_tuple().exponent == -2
+        if batch.anticipation:
+            assert batch.anticipation.fee.as_tuple().exponent == -2
 
 
 def test_orders_follow_the_story() -> None:
@@ -143,17 +151,29 @@ def test_orders_follow_the_story() -> None:
     for order in DEFAULT.orders:
         assert cfg.start <= order.business_date < cfg.as_of
         assert order.created_at.astimezone(SAO_PAULO).date() == order.business_date
-        assert order.expected_date == order.business_date + timedelta(days=cfg.payout_term_days)
+        assert order.expected_date == roll_forward(order.business_date + timedelta(days=cfg.payout_term_days))
+        assert is_business_day(order.expected_date)
         names = [e.name for e in order.events]
+        assert order.has_sale == (order.kind != "orphan")
         if order.kind == "sales_only":
             assert not order.events
             continue
         assert names[0] == "ORDER_PAYMENT" and order.events[0].amount == order.paid_by_customer
         assert "ORDER_COMMISSION" in names and "TRANSACTION_FEE" in names
         assert ("IFOOD_SUBSIDY" in names) == (order.benefit > 0)
-        if order.kind == "cancelled":
+        if order.kind in ("cancelled", "refunded"):
             assert order.net == 0 and is_cancellation(order.events[-1])
             assert not any(is_cancellation(e) for e in order.events[:-1])
+            reversal = order.events[-1]
+            if order.kind == "cancelled":
+                assert reversal.expected_date == order.expected_date
+                assert order.history[-1].full_code == "CANCELLED"
+            else:  # booked 2–5 days later, deducted from a later payout; the sale stays CONCLUDED
+                assert 2 <= (reversal.business_date - order.business_date).days <= 5
+                assert reversal.local_date == reversal.business_date < cfg.as_of
+                assert reversal.expected_date == cfg.expected_payment_date(reversal.business_date)
+                assert reversal.expected_date > order.expected_date
+                assert order.history[-1].full_code == "CONCLUDED"
         else:
             assert order.net > 0 and not any(is_cancellation(e) for e in order.events)
     per_store_day = Counter((o.merchant_id, o.business_date) for o in DEFAULT.orders)
@@ -169,14 +189,28 @@ def test_cancellations_use_every_spelling_and_each_matches_the_keywords() -> Non
         assert re.search(r"cancel|estorno", f"{name} {description}", re.IGNORECASE)
 
 
-def test_batches_are_the_regular_orders_of_a_store_and_expected_date() -> None:
+def test_batches_hold_every_event_of_a_store_and_expected_date() -> None:
     by_id = {o.order_id: o for o in DEFAULT.orders}
-    in_batches = [oid for b in DEFAULT.batches for oid in b.order_ids]
-    assert sorted(in_batches) == sorted(o.order_id for o in DEFAULT.orders if o.kind == "regular")
+    in_batches = sorted(oid for b in DEFAULT.batches for oid in b.order_ids)
+    assert len(in_batches) == len(set(in_batches))
+    payable = {o.order_id for o in DEFAULT.orders if o.kind in ("regular", "orphan", "refunded")}
+    assert payable <= set(in_batches)
+    events: dict[tuple[str, date], list] = {}
+    for order in DEFAULT.orders:
+        for event in order.events:
+            events.setdefault((event.merchant_id, event.expected_date), []).append(event)
+    kinds = Counter()
     for batch in DEFAULT.batches:
         orders = [by_id[oid] for oid in batch.order_ids]
         assert {(o.merchant_id, o.expected_date) for o in orders} == {(batch.merchant_id, batch.expected_date)}
-        assert batch.total == sum(o.net for o in orders)
+        mine = events[(batch.merchant_id, batch.expected_date)]
+        # The total includes refund reversals deducted from this batch and orphan orders' events.
+        assert batch.total == sum(e.amount for e in mine) > 0
+        assert batch.first_sale_date == min(e.business_date for e in mine)
+        assert batch.last_sale_date == max(e.business_date for e in mine)
+        kinds.update(by_id[e.order_id].kind for e in mine if by_id[e.order_id].expected_date != batch.expected_date)
+        kinds.update(o.kind for o in orders if o.kind == "orphan")
+    assert kinds["refunded"] >= 1 and kinds["orphan"] >= 1
 
 
 def test_the_bank_ledger_is_ordered_balanced_and_holds_the_visible_credits() -> None:
@@ -191,14 +225,63 @@ def test_the_bank_ledger_is_ordered_balanced_and_holds_the_visible_credits() -> 
             assert balance == running
         days = {k >> UUID_BITS for k in ledger.keys}
         assert min(days) >= cfg.start.toordinal() and max(days) < cfg.as_of.toordinal()
-        credits = {ledger.transaction_id(i): i for i, kind in enumerate(ledger.kind) if kind == KIND_IFOOD_PAYOUT}
-        batches = [b for b in DEFAULT.batches if b.account_id == store.account_id]
-        visible = [b for b in batches if b.credit_date is not None and b.credit_date < cfg.as_of]
-        assert sorted(credits) == sorted(b.credit_transaction_id for b in visible)
-        for batch in visible:
-            i = credits[batch.credit_transaction_id]
-            assert ledger.amount_of(i) == batch.credit_amount and ledger.posting_date(i) == batch.credit_date
-        assert all(b.credit_transaction_id is None for b in batches if b not in visible)
+        in_bank = {ledger.transaction_id(i): i for i, kind in enumerate(ledger.kind) if kind == KIND_IFOOD_PAYOUT}
+        credits = [c for b in DEFAULT.batches if b.account_id == store.account_id for c in b.credits]
+        visible = [c for c in credits if c.date < cfg.as_of]
+        assert sorted(in_bank) == sorted(c.transaction_id for c in visible)
+        for credit in visible:
+            i = in_bank[credit.transaction_id]
+            assert ledger.amount_of(i) == credit.amount and ledger.posting_date(i) == credit.date
+            assert is_business_day(credit.date), "iFood credits post on business days only"
+        assert all(c.transaction_id is None for c in credits if c.date >= cfg.as_of)
+
+
+# ------------------------------------------------------------------------------ calendar
+
+
+def test_business_day_helpers_follow_the_rules_doc() -> None:
+    assert not is_business_day(date(2026, 10, 12))  # Nossa Senhora Aparecida (Monday)
+    assert not is_business_day(date(2026, 10, 10)) and is_business_day(date(2026, 10, 13))
+    assert add_business_days(date(2026, 10, 9), 1) == date(2026, 10, 13)
+    assert add_business_days(date(2026, 10, 9), 0) == date(2026, 10, 9)
+    assert add_business_days(date(2026, 10, 30), 1) == date(2026, 11, 3)  # 2026-11-02 Finados
+    assert business_days_between(date(2026, 10, 9), date(2026, 10, 14)) == 2
+    assert business_days_between(date(2026, 10, 14), date(2026, 10, 9)) == 0
+    assert roll_forward(date(2026, 10, 10)) == date(2026, 10, 13) and roll_forward(date(2026, 10, 13)) == date(
+        2026, 10, 13
+    )
+
+
+@pytest.mark.parametrize("config", [WorldConfig(), E2E], ids=["default", "e2e"])
+def test_the_holiday_moves_expected_dates_and_a_credit_is_late_only_by_calendar_days(config: WorldConfig) -> None:
+    world = DEFAULT if config == DEFAULT.config else World(config)
+    assert config.expected_payment_date(date(2026, 10, 9)) == date(2026, 10, 13)  # 10-12 is a holiday
+    assert any(o.expected_date == date(2026, 10, 13) and o.business_date == date(2026, 10, 9) for o in world.orders)
+    # A batch paid within the grace period in business days but more than GRACE_DAYS calendar days late.
+    gap = [
+        b
+        for b in world.batches
+        for c in b.credits
+        if c.date < world.as_of
+        and (c.date - b.expected_date).days > GRACE_DAYS
+        and c.date <= add_business_days(b.expected_date, GRACE_DAYS)
+        and len(b.credits) == 1
+        and c.amount == b.total
+    ]
+    assert gap
+    truth = {row["order_id"]: (row["status"], row["reason"]) for row in world.ground_truth()}
+    assert any(truth[oid] == ("reconciled", None) for b in gap for oid in b.order_ids)
+
+
+def test_weekly_schedule_pays_on_the_wednesday_after_the_week() -> None:
+    world = World(WorldConfig(tenants=1, stores_per_tenant=4, days=56, payout_schedule="weekly"))
+    for order in world.orders:
+        monday = order.business_date - timedelta(days=order.business_date.weekday())
+        assert order.expected_date == roll_forward(monday + timedelta(days=9))
+    assert {b.expected_date.weekday() for b in world.batches} <= {2, 3, 4}
+    _check_truth_independently(world)
+    _check_payout_consistency(world)
+    assert len(world.ground_truth()) == len(world.orders)
 
 
 # ------------------------------------------------------------------------------ ground truth
@@ -209,86 +292,185 @@ def test_default_mix_is_roughly_the_documented_one() -> None:
     total = sum(counts.values())
     share = {status: n / total for status, n in counts.items()}
     cfg = DEFAULT.config
-    assert 0.80 <= share["reconciled"] <= 0.90
-    assert abs(share["awaiting_settlement"] - cfg.payout_term_days / cfg.days) < 0.02
+    assert 0.75 <= share["reconciled"] <= 0.88
+    assert 0.06 <= share["awaiting_settlement"] <= 0.16
     assert abs(share["sales_only"] - cfg.sales_only_rate) < 0.005
-    assert abs(share["cancelled"] - cfg.cancelled_rate) < 0.005
-    # One batch per reason is the floor that guarantees coverage: 3 of 120 batches ≈ 2.5 %.
-    assert 0.005 <= share["divergent"] <= 0.04
+    assert abs(share["cancelled"] - cfg.cancelled_rate - cfg.refund_after_payment_rate) < 0.005
+    assert 0.03 <= share["divergent"] <= 0.10
 
 
-@pytest.mark.parametrize(
-    "config",
-    [
-        WorldConfig(),
-        WorldConfig(seed=2026, tenants=2, stores_per_tenant=2, days=21, orders_per_day=12, bank_noise_per_day=3),
-        WorldConfig(seed=1, tenants=1, stores_per_tenant=3, days=22, orders_per_day=5, bank_noise_per_day=0),
-        WorldConfig(seed=99, tenants=3, stores_per_tenant=1, days=25, orders_per_day=8, payout_term_days=5),
-        replace(SMALL, days=16),
-    ],
-)
-def test_every_status_and_reason_occurs_when_there_are_enough_batches(config: WorldConfig) -> None:
-    world = World(config)
-    assert len(world.batches) >= 60
+COVERAGE_WORLDS = [WorldConfig(), E2E]
+
+
+@pytest.mark.parametrize("config", COVERAGE_WORLDS, ids=["default", "e2e"])
+def test_every_status_and_reason_occurs_in_the_coverage_worlds(config: WorldConfig) -> None:
+    world = DEFAULT if config == DEFAULT.config else World(config)
     reasons = world.reason_counts()
+    assert set(reasons) == set(REASONS)
     assert {status for status, _ in reasons} == set(STATUSES)
-    assert {reason for status, reason in reasons if status == "divergent"} == set(DIVERGENT_REASONS)
 
 
 def test_zero_rates_give_a_clean_world() -> None:
-    world = World(WorldConfig(seed=3, sales_only_rate=0, cancelled_rate=0, divergent_rate=0))
+    world = World(
+        WorldConfig(
+            seed=3,
+            sales_only_rate=0,
+            cancelled_rate=0,
+            divergent_rate=0,
+            anticipation_rate=0,
+            partial_payment_rate=0,
+            refund_after_payment_rate=0,
+            orphan_event_rate=0,
+        )
+    )
     assert set(world.status_counts()) == set(STATUSES)
     assert world.status_counts()["divergent"] == world.status_counts()["cancelled"] == 0
     assert world.status_counts()["sales_only"] == 0
+    assert {fate for b in world.batches for fate in [b.fate]} <= {"on_time", "within_tolerance", "slightly_late"}
+
+
+E = date(2026, 10, 14)  # a Wednesday: E + 3 business days = Monday 2026-10-19
+T = Decimal("100.00")
 
 
 @pytest.mark.parametrize(
-    ("credit_day", "amount", "as_of_day", "expected"),
+    ("credits", "as_of", "fee", "expected"),
     [
-        (0, "100.00", 10, ("reconciled", None)),
-        (0, "100.10", 10, ("reconciled", None)),  # tolerance is inclusive
-        (0, "99.90", 10, ("reconciled", None)),
-        (0, "100.11", 10, ("divergent", "value_mismatch")),
-        (GRACE_DAYS, "100.00", 10, ("reconciled", None)),  # late within grace
-        (GRACE_DAYS + 1, "100.00", 10, ("divergent", "late_payment")),
-        (GRACE_DAYS + 1, "100.00", GRACE_DAYS, ("awaiting_settlement", "awaiting_payment")),  # not visible yet
-        (GRACE_DAYS + 1, "100.00", GRACE_DAYS + 1, ("divergent", "payment_missing")),  # invisible and past grace
-        (None, None, GRACE_DAYS, ("awaiting_settlement", "awaiting_payment")),
-        (None, None, GRACE_DAYS + 1, ("divergent", "payment_missing")),
+        ([(E, "100.00")], date(2026, 10, 30), None, ("reconciled", None)),
+        ([(E, "100.10")], date(2026, 10, 30), None, ("reconciled", None)),  # tolerance is inclusive
+        ([(E, "99.90")], date(2026, 10, 30), None, ("reconciled", None)),
+        ([(E, "100.11")], date(2026, 10, 30), None, ("divergent", "value_mismatch")),
+        ([(date(2026, 10, 19), "100.00")], date(2026, 10, 30), None, ("reconciled", None)),  # 5 calendar days
+        ([(date(2026, 10, 20), "100.00")], date(2026, 10, 30), None, ("divergent", "late_payment")),
+        ([(date(2026, 10, 20), "100.00")], date(2026, 10, 19), None, ("awaiting_settlement", "awaiting_payment")),
+        ([(date(2026, 10, 20), "100.00")], date(2026, 10, 20), None, ("divergent", "payment_missing")),  # not visible
+        ([(date(2026, 10, 20), "100.00")], date(2026, 10, 21), None, ("divergent", "late_payment")),
+        ([], date(2026, 10, 19), None, ("awaiting_settlement", "awaiting_payment")),  # deadline = as_of
+        ([], date(2026, 10, 20), None, ("divergent", "payment_missing")),
+        ([(date(2026, 10, 13), "97.01")], date(2026, 10, 30), Decimal("2.99"), ("divergent", "anticipation_fee")),
+        ([(date(2026, 10, 13), "97.01")], date(2026, 10, 30), None, ("divergent", "value_mismatch")),
+        ([(E, "60.00"), (date(2026, 10, 16), "40.00")], date(2026, 10, 30), None, ("reconciled", None)),
+        ([(E, "60.00"), (date(2026, 10, 20), "40.00")], date(2026, 10, 30), None, ("divergent", "late_payment")),
+        (
+            [(E, "60.00"), (date(2026, 10, 19), "40.00")],
+            date(2026, 10, 19),
+            None,
+            ("awaiting_settlement", "partially_paid"),
+        ),
+        ([(E, "60.00")], date(2026, 10, 20), None, ("divergent", "value_mismatch")),  # deadline passed
+        ([(E, "100.20")], date(2026, 10, 16), None, ("divergent", "value_mismatch")),  # over-paid: not partial
     ],
 )
-def test_batch_rules_at_their_boundaries(
-    credit_day: int | None, amount: str | None, as_of_day: int, expected: tuple[str, str | None]
-) -> None:
-    expected_date = date(2026, 10, 10)
-    credit = expected_date + timedelta(days=credit_day) if credit_day is not None else None
-    as_of = expected_date + timedelta(days=as_of_day)
-    got = batch_status(Decimal("100.00"), expected_date, credit, Decimal(amount) if amount else None, as_of)
+def test_batch_rules_at_their_boundaries(credits: list, as_of: date, fee: Decimal | None, expected: tuple) -> None:
+    got = batch_status(T, E, [(d, Decimal(a)) for d, a in credits], as_of, anticipation_fee=fee)
     assert got == expected
 
 
-def test_truth_agrees_with_the_facts_of_every_batch() -> None:
-    """Recompute each batch's status by hand from its credit and check every order of it."""
+def _check_truth_independently(world: World) -> None:
+    """Recompute every order's status from the served facts with the rules doc, written out again here."""
+    as_of = world.as_of
+    words = re.compile("cancel|estorno", re.IGNORECASE)
+    totals: dict[tuple[str, date], Decimal] = {}
+    for order in world.orders:
+        for e in order.events:
+            totals[(e.merchant_id, e.expected_date)] = totals.get((e.merchant_id, e.expected_date), 0) + e.amount
+    batches = {(b.merchant_id, b.expected_date): b for b in world.batches}
+    truth = {row["order_id"]: (row["status"], row["reason"]) for row in world.ground_truth()}
+    for order in world.orders:
+        cancel = [e for e in order.events if words.search(e.name + " " + e.description)]
+        other = [e for e in order.events if e not in cancel]
+        if cancel:
+            refund = other and max(c.expected_date for c in cancel) > max(e.expected_date for e in other)
+            want = ("cancelled", "refund_after_payment" if refund else "cancellation_event")
+        elif not order.events:
+            late = add_business_days(order.business_date, 2) < as_of
+            want = ("sales_only", "missing_from_conciliation" if late else "no_financial_events")
+        elif not order.has_sale:
+            want = ("divergent", "orphan_financial_event")
+        else:
+            expected = max(e.expected_date for e in other)
+            batch = batches[(order.merchant_id, expected)]
+            total = totals[(order.merchant_id, expected)]
+            deadline = add_business_days(expected, 3)
+            visible = [c for c in batch.credits if c.date < as_of]
+            on_time = sum((c.amount for c in visible if c.date <= deadline), Decimal(0))
+            has_on_time = any(c.date <= deadline for c in visible)
+            fee = batch.anticipation.fee if batch.anticipation else None
+            if has_on_time and abs(on_time - total) <= TOLERANCE:
+                want = ("reconciled", None)
+            elif fee is not None and abs(on_time - (total - fee)) <= TOLERANCE:
+                want = ("divergent", "anticipation_fee")
+            elif any(c.date > deadline for c in visible):
+                want = ("divergent", "late_payment")
+            elif 0 < on_time < total - TOLERANCE and deadline >= as_of:
+                want = ("awaiting_settlement", "partially_paid")
+            elif has_on_time:
+                want = ("divergent", "value_mismatch")
+            elif deadline < as_of:
+                want = ("divergent", "payment_missing")
+            else:
+                want = ("awaiting_settlement", "awaiting_payment")
+        assert truth[order.order_id] == want, order
+
+
+def _check_payout_consistency(world: World) -> None:
+    """Credits post on business days before the deadline rules say; parts add up; anticipations are early."""
+    for batch in world.batches:
+        for credit in batch.credits:
+            assert is_business_day(credit.date)
+        if batch.anticipation:
+            a = batch.anticipation
+            (credit,) = batch.credits
+            assert credit.amount == a.amount == batch.total - a.fee and credit.date == a.date
+            assert a.date == add_business_days(batch.last_sale_date, 1) < batch.expected_date
+            assert a.date < world.as_of and a.fee > TOLERANCE
+        if len(batch.credits) == 2:
+            assert sum(c.amount for c in batch.credits) == batch.total
+            assert batch.credits[0].date == batch.expected_date < batch.credits[1].date
+
+
+@pytest.mark.parametrize("config", COVERAGE_WORLDS, ids=["default", "e2e"])
+def test_truth_agrees_with_an_independent_reading_of_the_rules(config: WorldConfig) -> None:
+    world = DEFAULT if config == DEFAULT.config else World(config)
+    _check_truth_independently(world)
+    _check_payout_consistency(world)
+
+
+def test_truth_matches_what_the_generator_meant() -> None:
+    """Each fate ends in the reason it was designed for (a check on both the generator and the truth)."""
     truth = {row["order_id"]: (row["status"], row["reason"]) for row in DEFAULT.ground_truth()}
-    fates_seen = Counter()
+    meant = {
+        "within_tolerance": ("reconciled", None),
+        "slightly_late": ("reconciled", None),
+        "wrong_amount": ("divergent", "value_mismatch"),
+        "late": ("divergent", "late_payment"),
+        "never_paid": ("divergent", "payment_missing"),
+        "anticipated": ("divergent", "anticipation_fee"),
+        "partial": ("reconciled", None),
+        "partial_late": ("divergent", "late_payment"),
+        "partial_pending": ("awaiting_settlement", "partially_paid"),
+    }
+    by_id = {o.order_id: o for o in DEFAULT.orders}
     for batch in DEFAULT.batches:
-        visible = batch.credit_date is not None and batch.credit_date < DEFAULT.as_of
-        statuses = {truth[oid] for oid in batch.order_ids}
-        assert len(statuses) == 1
-        status = statuses.pop()
-        fates_seen[(batch.fate, status)] += 1
-        if not visible:
-            assert status[0] in ("awaiting_settlement", "divergent")
-            assert (status[1] == "payment_missing") == ((DEFAULT.as_of - batch.expected_date).days > GRACE_DAYS)
-        elif batch.fate in ("on_time", "within_tolerance", "slightly_late"):
-            assert status == ("reconciled", None)
-    assert fates_seen[("within_tolerance", ("reconciled", None))] >= 1
-    assert fates_seen[("slightly_late", ("reconciled", None))] >= 1
+        plain = [oid for oid in batch.order_ids if by_id[oid].kind == "regular"]
+        statuses = {truth[oid] for oid in plain}
+        assert len(statuses) <= 1
+        if batch.fate in meant and statuses:
+            assert statuses == {meant[batch.fate]}, batch.fate
     for order in DEFAULT.orders:
+        want = {
+            "cancelled": ("cancelled", "cancellation_event"),
+            "refunded": ("cancelled", "refund_after_payment"),
+            "orphan": ("divergent", "orphan_financial_event"),
+        }.get(order.kind)
+        if want:
+            assert truth[order.order_id] == want
         if order.kind == "sales_only":
-            assert truth[order.order_id] == ("sales_only", "no_financial_events")
-        if order.kind == "cancelled":
-            assert truth[order.order_id] == ("cancelled", "cancellation_event")
+            recent = add_business_days(order.business_date, MISSING_FROM_CONCILIATION_DAYS) >= DEFAULT.as_of
+            assert truth[order.order_id] == (
+                "sales_only",
+                "no_financial_events" if recent else "missing_from_conciliation",
+            )
 
 
 def test_ground_truth_rows_have_the_documented_shape() -> None:
