@@ -7,12 +7,19 @@
     version. The result equals a full refresh: the latest version of each record.
 #}
 
+{#- One row, `loaded_since`: the newest load this model holds, minus the reload margin.
+    Every incremental model of the iFood path starts from it. #}
+{% macro reload_watermark(column='loaded_at') -%}
+    select
+        coalesce(max({{ column }}), '-infinity'::timestamptz)
+            - interval '{{ var("staging_reload_hours") }} hours' as loaded_since
+    from {{ this }}
+{%- endmacro %}
+
 {#- The `where` for the source CTE: everything on a full build, recent loads otherwise. #}
 {% macro loaded_since_last_build() -%}
     {%- if is_incremental() %}
-    where loaded_at >= (
-        select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }}
-    ) - interval '{{ var("staging_reload_hours") }} hours'
+    where loaded_at >= ({{ reload_watermark() }})
     {%- endif %}
 {%- endmacro %}
 

@@ -55,10 +55,7 @@ tolerances as (
 
 {% if is_incremental() -%}
 watermark as (
-    select
-        coalesce(max(last_loaded_at), '-infinity'::timestamptz)
-            - interval '{{ var("staging_reload_hours") }} hours' as loaded_since
-    from {{ this }}
+    {{ reload_watermark('last_loaded_at') }}
 ),
 
 changed_batches as (

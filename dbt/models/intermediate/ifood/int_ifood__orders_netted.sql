@@ -22,10 +22,7 @@ reconciliation_lines as (
 
 {% if is_incremental() -%}
 watermark as (
-    select
-        coalesce(max(last_loaded_at), '-infinity'::timestamptz)
-            - interval '{{ var("staging_reload_hours") }} hours' as loaded_since
-    from {{ this }}
+    {{ reload_watermark('last_loaded_at') }}
 ),
 
 touched_orders as (
