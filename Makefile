@@ -8,7 +8,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.synced
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench bench-ingest env clean
+.PHONY: demo test lint bench bench-ingest bench-ifood env clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -33,10 +33,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-bench: bench-ingest
+bench: bench-ingest bench-ifood
 
 bench-ingest: $(STAMP)
 	$(VENV)/bin/python -m bench.ingest $(ARGS)
+
+# Default 100k orders (a few minutes on 2 cores once loaded); 1M: make bench-ifood ARGS="--orders 1000000"
+bench-ifood: $(STAMP)
+	$(VENV)/bin/python -m bench.ifood $(ARGS)
 
 clean:
 	-$(VENV)/bin/conciliador db down
