@@ -15,14 +15,21 @@
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
-    {%- if where == 'latest_build' -%}
+    {%- if where == 'latest_build' and not execute -%}
+        {%- set where = none -%}
+    {%- elif where == 'latest_build' -%}
         {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
         {%- if 'as_of_date' in columns -%}
-            {%- set where = 'as_of_date = (select max(as_of_date) from ' ~ relation ~ ')' -%}
+            {%- set newest = run_query('select cast(max(as_of_date) as text) from ' ~ relation).columns[0].values()[0] -%}
+            {%- set where = "as_of_date = '" ~ newest ~ "'::date" if newest else none -%}
         {%- elif 'loaded_at' in columns or 'last_loaded_at' in columns -%}
             {%- set column = 'loaded_at' if 'loaded_at' in columns else 'last_loaded_at' -%}
-            {%- set where = column ~ ' >= (select max(' ~ column ~ ') from ' ~ relation ~ ')'
-                ~ " - interval '" ~ var('staging_reload_hours') ~ " hours'" -%}
+            {%- set newest = run_query(
+                'select cast(max(' ~ column ~ ") - interval '" ~ var('staging_reload_hours')
+                ~ " hours' as text) from " ~ relation
+            ).columns[0].values()[0] -%}
+            {#- A literal, not a subquery: the planner then sees how few rows qualify. -#}
+            {%- set where = column ~ " >= '" ~ newest ~ "'::timestamptz" if newest else none -%}
         {%- else -%}
             {%- set where = none -%}
         {%- endif -%}

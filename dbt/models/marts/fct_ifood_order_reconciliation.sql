@@ -54,10 +54,6 @@ tolerances as (
 ),
 
 {% if is_incremental() -%}
-watermark as (
-    {{ reload_watermark('last_loaded_at') }}
-),
-
 changed_batches as (
     select payout_batches.payout_batch_id
     from payout_batches
@@ -103,13 +99,11 @@ tenants_with_new_terms as (
 orders_to_evaluate as (
     select tenant_id, order_id
     from orders_netted
-    cross join watermark
-    where orders_netted.last_loaded_at >= watermark.loaded_since
+    where orders_netted.last_loaded_at >= {{ reload_since('last_loaded_at') }}
     union
     select tenant_id, order_id
     from sales
-    cross join watermark
-    where sales.loaded_at >= watermark.loaded_since
+    where sales.loaded_at >= {{ reload_since('last_loaded_at') }}
     union
     select orders_netted.tenant_id, orders_netted.order_id
     from orders_netted

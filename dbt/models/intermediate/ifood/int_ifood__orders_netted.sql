@@ -21,21 +21,15 @@ reconciliation_lines as (
 ),
 
 {% if is_incremental() -%}
-watermark as (
-    {{ reload_watermark('last_loaded_at') }}
-),
-
 touched_orders as (
     select financial_events.tenant_id, financial_events.order_id
     from financial_events
-    cross join watermark
-    where financial_events.loaded_at >= watermark.loaded_since
+    where financial_events.loaded_at >= {{ reload_since('last_loaded_at') }}
         and financial_events.order_id is not null
     union
     select reconciliation_lines.tenant_id, reconciliation_lines.order_id
     from reconciliation_lines
-    cross join watermark
-    where reconciliation_lines.loaded_at >= watermark.loaded_since
+    where reconciliation_lines.loaded_at >= {{ reload_since('last_loaded_at') }}
         and reconciliation_lines.order_id is not null
 ),
 

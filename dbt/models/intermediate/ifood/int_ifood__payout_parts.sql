@@ -33,10 +33,6 @@ reconciliation_lines as (
 ),
 
 {% if is_incremental() -%}
-watermark as (
-    {{ reload_watermark('last_loaded_at') }}
-),
-
 touched_entries as (
     select
         financial_events.tenant_id,
@@ -44,13 +40,11 @@ touched_entries as (
             financial_events.order_id, 'event:' || financial_events.financial_event_id
         ) as ledger_key
     from financial_events
-    cross join watermark
-    where financial_events.loaded_at >= watermark.loaded_since
+    where financial_events.loaded_at >= {{ reload_since('last_loaded_at') }}
     union
     select reconciliation_lines.tenant_id, reconciliation_lines.order_id
     from reconciliation_lines
-    cross join watermark
-    where reconciliation_lines.loaded_at >= watermark.loaded_since
+    where reconciliation_lines.loaded_at >= {{ reload_since('last_loaded_at') }}
         and reconciliation_lines.order_id is not null
 ),
 
