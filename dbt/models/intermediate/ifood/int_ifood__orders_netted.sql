@@ -9,7 +9,25 @@
       its payout batch (merchant, expected date);
     - a cancellation is a refund after payment when the reversal was booked into a later
       payout than the one that paid the order.
+
+    Incremental: a daily build renets only the orders with an event or report line loaded
+    since the newest one already netted (minus var('staging_reload_hours')), reading all of
+    each such order's entries; an order's net depends on nothing else.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'order_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'order_id'], 'unique': true},
+            {'columns': ['payout_batch_id']},
+            {'columns': ['last_loaded_at']},
+        ],
+    )
+}}
+
 with
 
 financial_events as (

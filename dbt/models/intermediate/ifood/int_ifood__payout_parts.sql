@@ -60,8 +60,10 @@ entry_events as (
     from financial_events
     inner join touched_entries
         on financial_events.tenant_id = touched_entries.tenant_id
-        and 'event:' || financial_events.financial_event_id = touched_entries.ledger_key
-    where financial_events.order_id is null
+        {#- substr, not 'event:' || id: the join then uses the event key's unique index. #}
+        and financial_events.financial_event_id = substr(touched_entries.ledger_key, 7)
+    where touched_entries.ledger_key like 'event:%'
+        and financial_events.order_id is null
 ),
 
 lines_in_scope as (
