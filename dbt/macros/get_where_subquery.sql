@@ -24,10 +24,7 @@
             {%- set where = "as_of_date = '" ~ newest ~ "'::date" if newest else none -%}
         {%- elif 'loaded_at' in columns or 'last_loaded_at' in columns -%}
             {%- set column = 'loaded_at' if 'loaded_at' in columns else 'last_loaded_at' -%}
-            {%- set newest = run_query(
-                'select cast(max(' ~ column ~ ") - interval '" ~ var('staging_reload_hours')
-                ~ " hours' as text) from " ~ relation
-            ).columns[0].values()[0] -%}
+            {%- set newest = newest_minus_reload_margin(relation, column) -%}
             {#- A literal, not a subquery: the planner then sees how few rows qualify. -#}
             {%- set where = column ~ " >= '" ~ newest ~ "'::timestamptz" if newest else none -%}
         {%- else -%}

@@ -7,21 +7,26 @@
     version. The result equals a full refresh: the latest version of each record.
 #}
 
+{#- The newest `column` of `relation` minus var('staging_reload_hours'), as text (none when
+    the relation is empty). One query, shared by the incremental models and by the test scope
+    in get_where_subquery, so both mean the same by "what the latest build wrote". #}
+{% macro newest_minus_reload_margin(relation, column) -%}
+    {%- set query -%}
+        select cast(max({{ column }}) - interval '{{ var("staging_reload_hours") }} hours' as text)
+        from {{ relation }}
+    {%- endset -%}
+    {{- return(run_query(query).columns[0].values()[0]) -}}
+{%- endmacro %}
+
 {#- The newest load this model holds, minus the reload margin, as a timestamptz literal.
     Read once, before the model's SQL is sent: compared with a literal, PostgreSQL estimates
     from its statistics that only the day's rows qualify and uses the loaded_at indexes; a
-    subquery there is planned as "a third of the table" and scans everything. #}
+    subquery there is planned as "a third of the table" and scans everything. Models that
+    compare several columns with it set it once: {% set since = reload_since(...) %}. #}
 {% macro reload_since(column='loaded_at') -%}
-    {%- if execute and is_incremental() -%}
-        {%- set query -%}
-            select cast(
-                coalesce(max({{ column }}), '-infinity'::timestamptz)
-                    - interval '{{ var("staging_reload_hours") }} hours'
-                as text
-            )
-            from {{ this }}
-        {%- endset -%}
-        '{{ run_query(query).columns[0].values()[0] }}'::timestamptz
+    {%- set newest = newest_minus_reload_margin(this, column) if execute and is_incremental() else none -%}
+    {%- if newest -%}
+        '{{ newest }}'::timestamptz
     {%- else -%}
         '-infinity'::timestamptz
     {%- endif -%}

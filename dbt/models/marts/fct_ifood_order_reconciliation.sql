@@ -54,6 +54,7 @@ tolerances as (
 ),
 
 {% if is_incremental() -%}
+{%- set loaded_since = reload_since('last_loaded_at') %}
 changed_batches as (
     select payout_batches.payout_batch_id
     from payout_batches
@@ -99,11 +100,11 @@ tenants_with_new_terms as (
 orders_to_evaluate as (
     select tenant_id, order_id
     from orders_netted
-    where orders_netted.last_loaded_at >= {{ reload_since('last_loaded_at') }}
+    where orders_netted.last_loaded_at >= {{ loaded_since }}
     union
     select tenant_id, order_id
     from sales
-    where sales.loaded_at >= {{ reload_since('last_loaded_at') }}
+    where sales.loaded_at >= {{ loaded_since }}
     union
     select orders_netted.tenant_id, orders_netted.order_id
     from orders_netted

@@ -39,15 +39,16 @@ reconciliation_lines as (
 ),
 
 {% if is_incremental() -%}
+{%- set loaded_since = reload_since('last_loaded_at') %}
 touched_orders as (
     select financial_events.tenant_id, financial_events.order_id
     from financial_events
-    where financial_events.loaded_at >= {{ reload_since('last_loaded_at') }}
+    where financial_events.loaded_at >= {{ loaded_since }}
         and financial_events.order_id is not null
     union
     select reconciliation_lines.tenant_id, reconciliation_lines.order_id
     from reconciliation_lines
-    where reconciliation_lines.loaded_at >= {{ reload_since('last_loaded_at') }}
+    where reconciliation_lines.loaded_at >= {{ loaded_since }}
         and reconciliation_lines.order_id is not null
 ),
 

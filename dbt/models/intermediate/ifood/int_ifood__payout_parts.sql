@@ -33,6 +33,7 @@ reconciliation_lines as (
 ),
 
 {% if is_incremental() -%}
+{%- set loaded_since = reload_since('last_loaded_at') %}
 touched_entries as (
     select
         financial_events.tenant_id,
@@ -40,11 +41,11 @@ touched_entries as (
             financial_events.order_id, 'event:' || financial_events.financial_event_id
         ) as ledger_key
     from financial_events
-    where financial_events.loaded_at >= {{ reload_since('last_loaded_at') }}
+    where financial_events.loaded_at >= {{ loaded_since }}
     union
     select reconciliation_lines.tenant_id, reconciliation_lines.order_id
     from reconciliation_lines
-    where reconciliation_lines.loaded_at >= {{ reload_since('last_loaded_at') }}
+    where reconciliation_lines.loaded_at >= {{ loaded_since }}
         and reconciliation_lines.order_id is not null
 ),
 
