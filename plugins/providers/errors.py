@@ -1,10 +1,19 @@
-"""Provider-side failures, one hierarchy so callers can tell 'fix your credentials' from 'retry later'."""
+"""Provider-side failures, one hierarchy so callers can tell 'fix your credentials' from 'retry later'.
+
+Every class says two things its callers act on: `retryable` (would the same call, made again
+later, plausibly succeed?) and `advice` (one sentence telling a person what to do). The CLI
+prints the advice after the message; the DAG fails a task at once, without retries, when
+`retryable` is false, because wrong credentials or an unlinked merchant do not heal by waiting.
+"""
 
 from __future__ import annotations
 
 
 class ProviderError(Exception):
     """A provider call failed after the transport gave up; `status` is the last HTTP status, if any."""
+
+    retryable: bool = True
+    advice: str = "The provider may be down or unreachable; the next run retries."
 
     def __init__(self, message: str, *, status: int | None = None, body: str | None = None) -> None:
         super().__init__(message)
@@ -15,9 +24,42 @@ class ProviderError(Exception):
 class AuthenticationError(ProviderError):
     """The provider refused our credentials: retrying will not help, the user must fix them."""
 
+    retryable = False
+    advice = "Check the integration's credentials; `conciliador integrations add` replaces them."
+
+
+class NotLinkedError(ProviderError):
+    """The credentials work but the account id does not belong to them (merchant not linked to
+    the app, Pluggy item deleted or never created): a person must fix the integration's ids."""
+
+    retryable = False
+    advice = (
+        "The credentials were accepted but this account is not reachable with them: check the "
+        "integration's external ids (iFood merchant linked to the app, Pluggy item still exists)."
+    )
+
+
+class ResponseShapeError(ProviderError):
+    """A response that is not what the provider documents (missing or mistyped field, HTML,
+    truncated JSON, wrong kind of body). Nothing of the interval is landed; a proxy or an
+    outage may be the cause, so a later run may succeed."""
+
+    advice = (
+        "The provider answered something other than its documented format; nothing of this "
+        "interval was loaded. If it persists, the provider changed its API: report it."
+    )
+
+
+class IncompleteExtractionError(ProviderError):
+    """What was fetched does not add up to what the provider said exists (page counts, totals)."""
+
+    advice = "The provider's pages did not add up to its own totals; nothing was loaded. The next run retries."
+
 
 class RateLimitedError(ProviderError):
     """Still rate limited after every retry the transport was allowed."""
+
+    advice = "The provider is rate limiting us; the next run retries. Fewer parallel syncs help."
 
 
 class UnknownProviderError(ValueError):
