@@ -4,10 +4,16 @@ Generates the sandbox world, serves its fake provider APIs on a loopback port, r
 Pluggy and one iFood integration per tenant pointing at them, runs the real daily DAG with
 `airflow dags test` over the month, then prints the status distribution of the mart next to
 the world's ground truth. Every step is idempotent, so the demo can be run again.
+
+The demo writes into a database of its own (`conciliador_demo`) on the same server, never into
+the product warehouse, and that database holds exactly one world: its comment names the
+world's digest, and a demo with another world (another seed, another sandbox version) drops
+and recreates it first. Two worlds never mix.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -25,12 +31,13 @@ from ingestion.airflow_runner import dag_test, ensure_metadata_db
 from ingestion.cli import parse_date
 from ingestion.errors import UserError
 from ingestion.vault import Keyring
-from ingestion.warehouse import prepare_warehouse
+from ingestion.warehouse import ensure_schema, prepare_warehouse, with_database
 from plugins.providers.registry import provider_class
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
 
 STATUSES = ("reconciled", "awaiting_settlement", "sales_only", "divergent", "cancelled")
+DEMO_DATABASE = "conciliador_demo"
 console = Console(stderr=True)
 
 
@@ -60,11 +67,15 @@ def demo_command(
         orders_per_day=orders_per_day,
     )
     with step("Starting the warehouse"):
-        url = prepare_warehouse()
+        server_url = prepare_warehouse()
     with step("Preparing Airflow metadata"):
         ensure_metadata_db()
     with step(f"Generating the sandbox world ({tenants} tenants × {stores_per_tenant} stores × {days} days)"):
         world = World(config)
+    with step(f"Preparing the demo database {DEMO_DATABASE} for this world"):
+        url = demo_warehouse(server_url, world)
+    # Everything after this point (the Airflow subprocess, dbt) works in the demo database.
+    os.environ["DATABASE_URL"] = url
     base_url, stop = start_in_thread(world, port=0)
     try:
         with step(f"Registering integrations against the sandbox at {base_url}"):
@@ -75,6 +86,35 @@ def demo_command(
     finally:
         stop()
     report(url, world)
+
+
+def demo_warehouse(server_url: str, world: World) -> str:
+    """The URL of the demo's own database, holding `world` and nothing else.
+
+    The database comment records the world's digest; when it names another world (or the
+    database predates the comment), the database is dropped and created anew.
+    """
+    label = f"conciliador sandbox world {world.digest()[:16]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        row = conn.execute(
+            "select shobj_description(oid, 'pg_database') from pg_database where datname = %s", (DEMO_DATABASE,)
+        ).fetchone()
+        if row is not None and row[0] != label:
+            console.print(f"[yellow]{DEMO_DATABASE} held another sandbox world; resetting it.[/yellow]")
+            conn.execute(f'drop database "{DEMO_DATABASE}" with (force)')
+            row = None
+        if row is None:
+            try:
+                conn.execute(f'create database "{DEMO_DATABASE}"')
+            except psycopg.errors.InsufficientPrivilege:
+                raise UserError(
+                    f"The demo needs a database of its own ({DEMO_DATABASE}) and this role may not create one; "
+                    f"create it (owned by this role) or grant CREATEDB, then run the demo again."
+                ) from None
+            conn.execute(f"comment on database \"{DEMO_DATABASE}\" is '{label}'")
+    url = with_database(server_url, DEMO_DATABASE)
+    ensure_schema(url)
+    return url
 
 
 def register_sandbox_integrations(url: str, credentials: dict) -> None:
@@ -128,11 +168,22 @@ def report(url: str, world: World) -> None:
         count = seen[(status, reason)]
         table.add_row(status, reason or "", str(count), f"{count / total:.1%}", str(expected[(status, reason)]))
     Console().print(table)
-    verdict = "[green]all match[/green]" if matches == len(truth) == total else "[red]MISMATCH[/red]"
-    Console().print(f"{matches} of {len(truth)} orders have the ground-truth status and reason: {verdict}")
+    unknown = total - sum(1 for tenant_id, order_id, _, _ in rows if (tenant_id, order_id) in truth)
+    all_match = matches == len(truth) == total
+    verdict = "[green]all match[/green]" if all_match else "[red]MISMATCH[/red]"
     Console().print(
-        'Look at the rows: [bold]conciliador db psql -c "select status, divergence_reason, count(*) '
+        f"{matches} of {len(truth)} ground-truth orders have their status and reason in the mart"
+        + (f"; the mart also has {unknown} orders the world does not know" if unknown else "")
+        + (
+            f"; {len(truth) - (total - unknown)} orders are missing from the mart"
+            if total - unknown < len(truth)
+            else ""
+        )
+        + f": {verdict}"
+    )
+    Console().print(
+        f'Look at the rows: [bold]conciliador db psql --database {DEMO_DATABASE} -c "select status, divergence_reason, count(*) '
         'from marts.fct_ifood_order_reconciliation group by 1, 2 order by 1, 2"[/bold]'
     )
-    if matches != len(truth) or total != len(truth):
+    if not all_match:
         raise typer.Exit(1)

@@ -12,7 +12,7 @@ import typer
 
 from ingestion import cli as product
 from ingestion.errors import UserError
-from plugins.providers.errors import AuthenticationError, ProviderError
+from plugins.providers.errors import ProviderError
 
 app = typer.Typer(
     help="Conciliador: reconciliation warehouse for Brazilian commerce money flows.",
@@ -45,15 +45,9 @@ def main() -> None:
     except UserError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         sys.exit(2)
-    except AuthenticationError as exc:
-        typer.secho(
-            f"error: {exc}. Check the integration's credentials (`conciliador integrations add` replaces them).",
-            err=True,
-            fg="red",
-        )
-        sys.exit(2)
     except ProviderError as exc:
-        typer.secho(f"error: {exc}. The provider may be down; try again later.", err=True, fg="red")
+        # The error class knows whether this is credentials, an unlinked account or an outage.
+        typer.secho(f"error: {exc}. {exc.advice}", err=True, fg="red")
         sys.exit(2)
 
 

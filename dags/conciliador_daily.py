@@ -6,6 +6,13 @@ extracts every active integration (Pluggy bank transactions, iFood sales and fin
 events) into `raw`, one mapped task per integration, then runs `dbt build`, which rebuilds
 the marts as of the interval's end and runs the data-quality tests.
 
+One integration's failure does not hold the others back: `transform` runs once every
+extraction has finished, failed or not (a failed sync lands nothing of its interval, and the
+freshness mart says which integrations are stale), and `check_extractions` then fails the
+run, naming each failed integration and what to do. Failures that waiting cannot heal
+(credentials, an unlinked merchant or item, a missing key) fail their task at once, without
+retries.
+
 Backfills are runs over past intervals; reruns are idempotent.
 """
 
@@ -15,7 +22,7 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, TriggerRule, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 
@@ -49,24 +56,46 @@ def conciliador_daily():
     def extract(
         integration_id: int, data_interval_start=None, data_interval_end=None, params=None, run_id=None
     ) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from ingestion.pipeline import PermanentSyncFailure
         from ingestion.pipeline import extract as run_extract
 
-        return run_extract(
-            integration_id,
-            data_interval_start,
-            data_interval_end,
-            lookback_days=int(params["lookback_days"]),
-            run_label=run_id,
-        )
+        try:
+            return run_extract(
+                integration_id,
+                data_interval_start,
+                data_interval_end,
+                lookback_days=int(params["lookback_days"]),
+                run_label=run_id,
+            )
+        except PermanentSyncFailure as exc:
+            raise AirflowFailException(str(exc)) from exc
 
-    @task(trigger_rule="none_failed")
-    def transform(extracted: list[dict], data_interval_end=None, params=None) -> None:
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def transform(data_interval_end=None, params=None) -> None:
         from ingestion.pipeline import as_of_date
         from ingestion.pipeline import transform as run_transform
 
         run_transform(as_of_date(data_interval_end), full_refresh=bool(params["full_refresh"]))
 
-    transform(extract.expand(integration_id=active_integrations()))
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
+    def check_extractions(integration_ids: list[int], run_id=None) -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from ingestion.pipeline import describe_failures, failed_syncs
+
+        failures = failed_syncs(run_id, integration_ids)
+        if failures:
+            raise AirflowFailException(
+                f"{len(failures)} of {len(integration_ids)} integrations failed; the others were "
+                f"extracted and transformed:\n{describe_failures(failures)}"
+            )
+
+    integration_ids = active_integrations()
+    extracted = extract.expand(integration_id=integration_ids)
+    transformed = transform()
+    extracted >> transformed >> check_extractions(integration_ids)
 
 
 conciliador_daily()

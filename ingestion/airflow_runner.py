@@ -68,8 +68,16 @@ def dag_test(business_day: date, *, conf: dict | None = None) -> subprocess.Comp
     if conf:
         args += ["--conf", json.dumps(conf)]
     result = _airflow(*args)
-    state, failed_tasks = _run_outcome(run_at)
+    run_id, state, failed_tasks = _run_outcome(run_at)
     if state != "success":
+        failures = _failed_integrations(run_id) if run_id else []
+        if failures and "transform" not in failed_tasks:
+            from ingestion.pipeline import describe_failures
+
+            raise PartialRunError(
+                f"The DAG run for {business_day} built the marts, but {len(failures)} integration(s) failed "
+                f"and their data is stale:\n{describe_failures(failures)}"
+            )
         output = (result.stdout + result.stderr).strip().splitlines()
         raise UserError(
             f"The DAG run for {business_day} ended {state or 'without a state'}"
@@ -79,7 +87,23 @@ def dag_test(business_day: date, *, conf: dict | None = None) -> subprocess.Comp
     return result
 
 
-def _run_outcome(run_at: datetime) -> tuple[str | None, list[str]]:
+class PartialRunError(UserError):
+    """The run extracted and transformed what it could; some integrations failed (named inside)."""
+
+
+def _failed_integrations(run_id: str) -> list[dict]:
+    import psycopg
+
+    from ingestion import integrations
+    from ingestion.pipeline import failed_syncs
+    from ingestion.warehouse import database_url
+
+    with psycopg.connect(database_url()) as conn:
+        ids = [i.integration_id for i in integrations.list_all(conn, active_only=True)]
+    return failed_syncs(run_id, ids)
+
+
+def _run_outcome(run_at: datetime) -> tuple[str | None, str | None, list[str]]:
     """Read the run's final state from the (project-local SQLite) metadata database."""
     logical = run_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     with sqlite3.connect(state_dir() / "airflow" / "airflow.db") as db:
@@ -88,7 +112,7 @@ def _run_outcome(run_at: datetime) -> tuple[str | None, list[str]]:
             (DAG_ID, logical + "%"),
         ).fetchone()
         if row is None:
-            return None, []
+            return None, None, []
         failed = [
             task
             for (task,) in db.execute(
@@ -97,4 +121,4 @@ def _run_outcome(run_at: datetime) -> tuple[str | None, list[str]]:
                 (DAG_ID, row[0]),
             )
         ]
-    return row[1], failed
+    return row[0], row[1], failed

@@ -18,6 +18,7 @@ concurrent syncs cannot race; a batch that repeats a record within itself falls 
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ RAW_TABLES: dict[str, str] = {
     "ifood_reconciliation_lines": "merchant_id",
 }
 
+DEFAULT_CHUNK_ROWS = 50_000
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 _LANDING_COLUMNS = "raw_table, external_id, key_value, payload_hash, version_key, payload"
 
@@ -85,13 +87,16 @@ def write(
     integration_id: int,
     sync_run_id: int | None,
     source: str = "api",
-    chunk_rows: int = 50_000,
+    chunk_rows: int | None = None,
 ) -> WriteStats:
     """Land `records` in their raw tables inside the caller's transaction.
 
     Records move in chunks: while PostgreSQL inserts one chunk, the provider's prefetch
-    thread keeps paging, so the network and the database work side by side.
+    thread keeps paging, so the network and the database work side by side. Chunks bound the
+    memory a huge sync needs (CONCILIADOR_RAW_CHUNK_ROWS, default 50,000); they never commit
+    on their own, so a sync still lands all of its interval or nothing.
     """
+    chunk_rows = chunk_rows or int(os.environ.get("CONCILIADOR_RAW_CHUNK_ROWS", DEFAULT_CHUNK_ROWS))
     stats = WriteStats()
     conn.execute(
         "create temporary table if not exists raw_landing (raw_table text not null, external_id text not null, "

@@ -50,7 +50,7 @@ create table if not exists ops.sync_runs (
     started_at       timestamptz not null default now(),
     finished_at      timestamptz,
     status           text not null default 'running'
-                     check (status in ('running', 'success', 'failed')),
+                     check (status in ('running', 'success', 'failed', 'abandoned')),
     rows_fetched     bigint not null default 0,
     rows_written     bigint not null default 0,
     rows_by_table    jsonb not null default '{}'::jsonb,
@@ -59,6 +59,26 @@ create table if not exists ops.sync_runs (
 );
 create index if not exists sync_runs_integration_idx
     on ops.sync_runs (integration_id, interval_start);
+
+-- Added after the table's first release. `abandoned`: the process running the sync died
+-- (kill -9, lost connection) before recording an outcome; the next sync finds and marks it.
+-- error_kind / retryable / advice tell alerting and the DAG whether waiting can heal it.
+alter table ops.sync_runs add column if not exists error_kind text;
+alter table ops.sync_runs add column if not exists retryable boolean;
+alter table ops.sync_runs add column if not exists advice text;
+do $$
+begin
+    if not exists (
+        select from pg_constraint
+        where conname = 'sync_runs_status_check'
+          and pg_get_constraintdef(oid) like '%abandoned%'
+    ) then
+        alter table ops.sync_runs drop constraint if exists sync_runs_status_check;
+        alter table ops.sync_runs add constraint sync_runs_status_check
+            check (status in ('running', 'success', 'failed', 'abandoned'));
+    end if;
+end
+$$;
 
 -- Data-quality and operational alerts; dedup_key keeps one open alert per finding.
 create table if not exists ops.alerts (

@@ -3,11 +3,18 @@
 The raw rows and the run's `success` row commit together, so a failed extraction leaves no
 half-loaded interval behind; its `failed` row (with the error) commits on its own so the
 failure is visible even though the data was rolled back.
+
+The run row is written before anything can fail (key, decryption, provider set-up), so every
+attempt leaves a trace. While a sync runs, its connection holds a session advisory lock on
+the run id; PostgreSQL releases it when that connection ends for any reason, `kill -9`
+included. A `running` row whose lock nobody holds therefore belongs to a dead process, and the
+next sync marks it `abandoned` instead of leaving it running forever.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,11 +22,20 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from ingestion import integrations, raw_writer
+from ingestion.errors import UserError
 from ingestion.vault import Keyring
 from plugins.providers.base import Interval
+from plugins.providers.errors import ProviderError
 from plugins.providers.registry import provider_class
 
 log = logging.getLogger(__name__)
+
+# Advisory lock namespace (first key of the two-key form) for "this sync run is alive".
+_RUN_LOCK_NAMESPACE = 72720
+_ABANDONED_ERROR = (
+    "abandoned: the process running this sync ended without recording an outcome "
+    "(killed, or its database connection was lost); nothing of its interval was kept"
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,25 @@ class SyncResult:
     rows_fetched: int
     rows_written: int
     rows_by_table: dict[str, dict[str, int]]
+    seconds: float
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Would the same sync fail again however long we wait? (bad credentials, missing key, …)
+
+    Provider errors say so themselves; a UserError is a configuration problem a person must
+    fix (a missing key file, an integration that does not exist).
+    """
+    if isinstance(exc, ProviderError):
+        return not exc.retryable
+    return isinstance(exc, UserError)
+
+
+def advice_for(exc: BaseException) -> str | None:
+    """The one sentence telling a person what to do about `exc`, when we know it."""
+    if isinstance(exc, ProviderError):
+        return exc.advice
+    return None
 
 
 def run_sync(
@@ -41,28 +76,20 @@ def run_sync(
     run_label: str | None = None,
     keyring: Keyring | None = None,
 ) -> SyncResult:
-    keyring = keyring or Keyring.load()
     window = interval.widened(lookback)
+    started = time.perf_counter()
     with psycopg.connect(url) as conn:
         integration = integrations.get(conn, integration_id)
-        creds = integrations.credentials(conn, keyring, integration)
-        sync_run_id = conn.execute(
-            "insert into ops.sync_runs (integration_id, tenant_id, provider, interval_start, interval_end, run_label) "
-            "values (%s, %s, %s, %s, %s, %s) returning sync_run_id",
-            (
-                integration.integration_id,
-                integration.tenant_id,
-                integration.provider,
-                window.start,
-                window.end,
-                run_label,
-            ),
-        ).fetchone()[0]
-        conn.commit()
-        provider = provider_class(integration.provider)(
-            credentials=creds, external_ids=integration.external_ids, base_url=integration.base_url
-        )
+        abandoned = mark_abandoned_runs(conn)
+        if abandoned:
+            log.warning("marked %d sync run(s) abandoned: %s", len(abandoned), abandoned)
+        sync_run_id = _open_run(conn, integration, window, run_label)
+        provider = None
         try:
+            creds = integrations.credentials(conn, keyring or Keyring.load(), integration)
+            provider = provider_class(integration.provider)(
+                credentials=creds, external_ids=integration.external_ids, base_url=integration.base_url
+            )
             stats = raw_writer.write(
                 conn,
                 provider.sync(window),
@@ -71,23 +98,21 @@ def run_sync(
                 sync_run_id=sync_run_id,
             )
             conn.execute(
-                "update ops.sync_runs set status = 'success', finished_at = now(), rows_fetched = %s, "
+                "update ops.sync_runs set status = 'success', finished_at = clock_timestamp(), rows_fetched = %s, "
                 "rows_written = %s, rows_by_table = %s where sync_run_id = %s",
                 (stats.rows_fetched, stats.rows_written, Jsonb(stats.by_table()), sync_run_id),
             )
             conn.commit()
         except Exception as exc:
-            conn.rollback()
-            conn.execute(
-                "update ops.sync_runs set status = 'failed', finished_at = now(), error = %s where sync_run_id = %s",
-                (f"{type(exc).__name__}: {exc}"[:2000], sync_run_id),
-            )
-            conn.commit()
+            _record_failure(conn, sync_run_id, exc)
             raise
         finally:
-            provider.close()
+            if provider is not None:
+                provider.close()
+            _release_run_lock(conn, sync_run_id)
+    seconds = time.perf_counter() - started
     log.info(
-        "sync %s %s/%s %s..%s fetched=%d written=%d",
+        "sync %s %s/%s %s..%s fetched=%d written=%d in %.1fs",
         sync_run_id,
         integration.tenant_id,
         integration.provider,
@@ -95,6 +120,7 @@ def run_sync(
         window.last_date,
         stats.rows_fetched,
         stats.rows_written,
+        seconds,
     )
     return SyncResult(
         sync_run_id,
@@ -103,4 +129,78 @@ def run_sync(
         stats.rows_fetched,
         stats.rows_written,
         stats.by_table(),
+        round(seconds, 3),
     )
+
+
+def mark_abandoned_runs(conn: psycopg.Connection) -> list[int]:
+    """Mark `running` rows whose process is gone as `abandoned`; their ids.
+
+    A live sync holds its run's advisory lock for as long as its connection lives, so a lock
+    we can take means nobody is running that sync any more. Rows another detector is
+    examining right now are skipped (SKIP LOCKED), never double-marked.
+    """
+    abandoned: list[int] = []
+    with conn.transaction():
+        running = conn.execute(
+            "select sync_run_id from ops.sync_runs where status = 'running' for update skip locked"
+        ).fetchall()
+        for (run_id,) in running:
+            if conn.execute("select pg_try_advisory_xact_lock(%s, %s)", _lock_key(run_id)).fetchone()[0]:
+                conn.execute(
+                    "update ops.sync_runs set status = 'abandoned', finished_at = clock_timestamp(), error = %s, "
+                    "error_kind = 'Abandoned', retryable = true where sync_run_id = %s",
+                    (_ABANDONED_ERROR, run_id),
+                )
+                abandoned.append(run_id)
+    return abandoned
+
+
+def _open_run(
+    conn: psycopg.Connection, integration: integrations.Integration, window: Interval, label: str | None
+) -> int:
+    """Insert the `running` row and take its liveness lock before anyone can see the row."""
+    sync_run_id = conn.execute(
+        "insert into ops.sync_runs (integration_id, tenant_id, provider, interval_start, interval_end, run_label, "
+        "started_at) values (%s, %s, %s, %s, %s, %s, clock_timestamp()) returning sync_run_id",
+        (integration.integration_id, integration.tenant_id, integration.provider, window.start, window.end, label),
+    ).fetchone()[0]
+    conn.execute("select pg_advisory_lock(%s, %s)", _lock_key(sync_run_id))
+    conn.commit()
+    return sync_run_id
+
+
+def _record_failure(conn: psycopg.Connection, sync_run_id: int, exc: BaseException) -> None:
+    """Roll back the interval's rows and keep the failure: what, whether waiting helps, what to do."""
+    try:
+        conn.rollback()
+        conn.execute(
+            "update ops.sync_runs set status = 'failed', finished_at = clock_timestamp(), error = %s, "
+            "error_kind = %s, retryable = %s, advice = %s where sync_run_id = %s",
+            (
+                f"{type(exc).__name__}: {exc}"[:2000],
+                type(exc).__name__,
+                not is_permanent(exc),
+                advice_for(exc),
+                sync_run_id,
+            ),
+        )
+        conn.commit()
+    except psycopg.Error:
+        # The connection itself is gone: the row stays `running` without a lock holder, and the
+        # next sync marks it abandoned. The original error is what the caller must see.
+        log.exception("could not record the failure of sync run %s", sync_run_id)
+
+
+def _release_run_lock(conn: psycopg.Connection, sync_run_id: int) -> None:
+    if conn.closed:
+        return
+    try:
+        conn.execute("select pg_advisory_unlock(%s, %s)", _lock_key(sync_run_id))
+        conn.commit()
+    except psycopg.Error:
+        log.warning("could not release the lock of sync run %s; it ends with the connection", sync_run_id)
+
+
+def _lock_key(sync_run_id: int) -> tuple[int, int]:
+    return _RUN_LOCK_NAMESPACE, sync_run_id % 2_147_483_647

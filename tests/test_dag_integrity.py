@@ -32,4 +32,9 @@ def test_dags_parse_without_errors_and_follow_house_rules() -> None:
     for dag_id, dag in report["dags"].items():
         assert dag["tags"], f"{dag_id} has no tags"
         assert min(dag["retries"]) >= 2, f"{dag_id} has a task with fewer than 2 retries"
-    assert report["dags"]["conciliador_daily"]["tasks"] == ["active_integrations", "extract", "transform"]
+    assert report["dags"]["conciliador_daily"]["tasks"] == [
+        "active_integrations",
+        "check_extractions",
+        "extract",
+        "transform",
+    ]
