@@ -13,8 +13,10 @@ import psycopg
 import pytest
 
 from cli.demo import register_sandbox_integrations
-from ingestion.airflow_runner import dag_test
+from ingestion import integrations
+from ingestion.airflow_runner import PartialRunError, dag_test
 from ingestion.raw_writer import RAW_TABLES
+from ingestion.vault import Keyring
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
 
@@ -51,18 +53,54 @@ def world() -> World:
 
 
 @pytest.fixture(scope="module")
-def first_run(clean_module_warehouse: str, world: World):
+def served(clean_module_warehouse: str, world: World):
     base_url, stop = start_in_thread(world, port=0)
-    try:
-        register_sandbox_integrations(clean_module_warehouse, world.credentials(base_url))
-        last_day = CONFIG.start + timedelta(days=CONFIG.days - 1)
+    yield clean_module_warehouse, base_url
+    stop()
+
+
+@pytest.fixture(scope="module")
+def broken_run(served, world: World):
+    """The first run, with the second tenant's iFood credentials wrong: it must not hold back the rest."""
+    url, base_url = served
+    credentials = world.credentials(base_url)
+    register_sandbox_integrations(url, credentials)
+    broken = credentials["tenants"][1]
+    with psycopg.connect(url) as conn:
+        integration = integrations.add(
+            conn,
+            Keyring.load(),
+            tenant_id=broken["tenant_id"],
+            provider="ifood",
+            name="sandbox",
+            credentials={"client_id": broken["ifood"]["client_id"], "client_secret": "wrong-secret"},
+            external_ids={"merchant_ids": broken["ifood"]["merchant_ids"]},
+            base_url=credentials["base_urls"]["ifood"],
+        )
+    last_day = CONFIG.start + timedelta(days=CONFIG.days - 1)
+    with pytest.raises(PartialRunError) as failure:
         dag_test(last_day, conf={"lookback_days": CONFIG.days - 1})
-        with psycopg.connect(clean_module_warehouse) as conn:
-            mart = conn.execute(MART_SNAPSHOT).fetchall()
-            raw_counts = raw_row_counts(conn)
-        yield clean_module_warehouse, base_url, last_day, mart, raw_counts
-    finally:
-        stop()
+    with psycopg.connect(url) as conn:
+        mart = conn.execute(MART_SNAPSHOT).fetchall()
+        runs = conn.execute(
+            "select integration_id, tenant_id, provider, status, retryable from ops.sync_runs order by sync_run_id"
+        ).fetchall()
+    return str(failure.value), integration, broken["tenant_id"], mart, runs
+
+
+@pytest.fixture(scope="module")
+def first_run(served, broken_run):
+    """The same day again with every credential right: the look-back re-extracts what was missed."""
+    url, base_url = served
+    with psycopg.connect(url) as conn:
+        runs_before = conn.execute("select max(sync_run_id) from ops.sync_runs").fetchone()[0]
+    register_sandbox_integrations(url, World(CONFIG).credentials(base_url))
+    last_day = CONFIG.start + timedelta(days=CONFIG.days - 1)
+    dag_test(last_day, conf={"lookback_days": CONFIG.days - 1})
+    with psycopg.connect(url) as conn:
+        mart = conn.execute(MART_SNAPSHOT).fetchall()
+        raw_counts = raw_row_counts(conn)
+    return url, base_url, last_day, mart, raw_counts, runs_before
 
 
 def raw_row_counts(conn: psycopg.Connection) -> dict[str, int]:
@@ -75,8 +113,30 @@ def test_the_world_exercises_every_status_and_reason(world: World) -> None:
     assert {row["reason"] for row in truth} == REASONS
 
 
+def test_one_tenants_wrong_credentials_do_not_hold_back_the_others(broken_run, world: World) -> None:
+    message, integration, broken_tenant, mart, runs = broken_run
+    # The run names the integration, says what to do, and does not retry what cannot heal.
+    assert f"integration {integration.integration_id} ({broken_tenant}/ifood/sandbox) failed" in message
+    assert "ifood refused the credentials" in message and "Check the integration's credentials" in message
+    assert "wrong-secret" not in message
+    broken_attempts = [r for r in runs if r[0] == integration.integration_id]
+    assert [(r[3], r[4]) for r in broken_attempts] == [("failed", False)], "one attempt, no retries"
+    assert sorted((r[1], r[2]) for r in runs if r[3] == "success") == sorted(
+        (t.tenant_id, p) for t in world.tenants for p in ("pluggy", "ifood") if (t.tenant_id, p) != (broken_tenant, "ifood")
+    )
+    # Every other tenant's orders were transformed and match the ground truth; the broken
+    # tenant's iFood orders are simply not there yet (nothing partial).
+    truth = {
+        (row["tenant_id"], row["order_id"]): (row["status"], row["reason"])
+        for row in world.ground_truth()
+        if row["tenant_id"] != broken_tenant
+    }
+    got = {(row[0], row[2]): (row[3], row[4]) for row in mart}
+    assert got == truth
+
+
 def test_every_order_ends_in_its_ground_truth_status_and_reason(first_run, world: World) -> None:
-    _, _, _, mart, _ = first_run
+    _, _, _, mart, _, _ = first_run
     truth = {(row["tenant_id"], row["order_id"]): (row["status"], row["reason"]) for row in world.ground_truth()}
     got = {(row[0], row[2]): (row[3], row[4]) for row in mart}
     assert got.keys() == truth.keys()
@@ -87,23 +147,26 @@ def test_every_order_ends_in_its_ground_truth_status_and_reason(first_run, world
 
 
 def test_the_sync_runs_are_recorded(first_run) -> None:
-    url, _, _, _, raw_counts = first_run
+    url, _, _, _, raw_counts, runs_before = first_run
     with psycopg.connect(url) as conn:
         runs = conn.execute(
             "select provider, status, rows_fetched, rows_written from ops.sync_runs order by sync_run_id"
         ).fetchall()
-    assert len(runs) == 2 * CONFIG.tenants
-    assert all(status == "success" for _, status, _, _ in runs)
-    assert sum(written for *_, written in runs) == sum(raw_counts.values())
+    healed = runs[runs_before:]
+    assert len(healed) == 2 * CONFIG.tenants
+    assert all(status == "success" for _, status, _, _ in healed)
+    assert sum(r[3] for r in runs if r[1] == "success") == sum(raw_counts.values())
 
 
 def test_rerunning_the_same_day_changes_nothing(first_run) -> None:
-    url, _, last_day, mart, raw_counts = first_run
+    url, _, last_day, mart, raw_counts, _ = first_run
+    with psycopg.connect(url) as conn:
+        runs_before = conn.execute("select max(sync_run_id) from ops.sync_runs").fetchone()[0]
     dag_test(last_day, conf={"lookback_days": CONFIG.days - 1})
     with psycopg.connect(url) as conn:
         assert conn.execute(MART_SNAPSHOT).fetchall() == mart
         assert raw_row_counts(conn) == raw_counts
         reruns = conn.execute(
-            "select count(*), sum(rows_written) from ops.sync_runs where sync_run_id > %s", (2 * CONFIG.tenants,)
+            "select count(*), sum(rows_written) from ops.sync_runs where sync_run_id > %s", (runs_before,)
         ).fetchone()
     assert reruns == (2 * CONFIG.tenants, 0)
