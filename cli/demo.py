@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -88,7 +89,7 @@ def demo_command(
     report(url, world)
 
 
-def demo_warehouse(server_url: str, world: World) -> str:
+def demo_warehouse(server_url: str, world: World, *, database: str = DEMO_DATABASE) -> str:
     """The URL of the demo's own database, holding `world` and nothing else.
 
     The database comment records the world's digest; when it names another world (or the
@@ -97,22 +98,22 @@ def demo_warehouse(server_url: str, world: World) -> str:
     label = f"conciliador sandbox world {world.digest()[:16]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         row = conn.execute(
-            "select shobj_description(oid, 'pg_database') from pg_database where datname = %s", (DEMO_DATABASE,)
+            "select shobj_description(oid, 'pg_database') from pg_database where datname = %s", (database,)
         ).fetchone()
         if row is not None and row[0] != label:
-            console.print(f"[yellow]{DEMO_DATABASE} held another sandbox world; resetting it.[/yellow]")
-            conn.execute(f'drop database "{DEMO_DATABASE}" with (force)')
+            console.print(f"[yellow]{database} held another sandbox world; resetting it.[/yellow]")
+            conn.execute(f'drop database "{database}" with (force)')
             row = None
         if row is None:
             try:
-                conn.execute(f'create database "{DEMO_DATABASE}"')
+                conn.execute(f'create database "{database}"')
             except psycopg.errors.InsufficientPrivilege:
                 raise UserError(
-                    f"The demo needs a database of its own ({DEMO_DATABASE}) and this role may not create one; "
+                    f"The demo needs a database of its own ({database}) and this role may not create one; "
                     f"create it (owned by this role) or grant CREATEDB, then run the demo again."
                 ) from None
-            conn.execute(f"comment on database \"{DEMO_DATABASE}\" is '{label}'")
-    url = with_database(server_url, DEMO_DATABASE)
+            conn.execute(f"comment on database \"{database}\" is '{label}'")
+    url = with_database(server_url, database)
     ensure_schema(url)
     return url
 
@@ -137,6 +138,46 @@ def register_sandbox_integrations(url: str, credentials: dict) -> None:
                 )
 
 
+@dataclass(frozen=True)
+class Agreement:
+    """How the mart's rows compare with the ground truth, counted once so the verdict cannot
+    contradict the numbers printed beside it."""
+
+    truth: int
+    matching: int
+    differing: int
+    missing: int
+    unknown: int
+
+    @classmethod
+    def of(cls, truth: dict[tuple[str, str], dict], rows: list[tuple]) -> Agreement:
+        matching = differing = unknown = 0
+        for tenant_id, order_id, status, reason in rows:
+            expected = truth.get((tenant_id, order_id))
+            if expected is None:
+                unknown += 1
+            elif (expected["status"], expected["reason"]) == (status, reason):
+                matching += 1
+            else:
+                differing += 1
+        return cls(len(truth), matching, differing, len(truth) - matching - differing, unknown)
+
+    @property
+    def all_match(self) -> bool:
+        return self.matching == self.truth and not self.unknown
+
+    def line(self) -> str:
+        parts = [f"{self.matching} of {self.truth} ground-truth orders have their status and reason in the mart"]
+        if self.differing:
+            parts.append(f"{self.differing} have another status or reason")
+        if self.missing:
+            parts.append(f"{self.missing} are missing from the mart")
+        if self.unknown:
+            parts.append(f"the mart has {self.unknown} orders the world does not know")
+        verdict = "[green]all match[/green]" if self.all_match else "[red]MISMATCH[/red]"
+        return "; ".join(parts) + f": {verdict}"
+
+
 def report(url: str, world: World) -> None:
     truth = {(row["tenant_id"], row["order_id"]): row for row in world.ground_truth()}
     with psycopg.connect(url) as conn:
@@ -149,11 +190,7 @@ def report(url: str, world: World) -> None:
         )
     seen = Counter((status, reason) for _, _, status, reason in rows)
     expected = Counter((row["status"], row["reason"]) for row in truth.values())
-    matches = sum(
-        1
-        for tenant_id, order_id, status, reason in rows
-        if (t := truth.get((tenant_id, order_id))) and t["status"] == status and t["reason"] == reason
-    )
+    agreement = Agreement.of(truth, rows)
     table = Table(
         title=f"iFood orders by reconciliation status (as of {world.config.start + timedelta(days=world.config.days)})"
     )
@@ -168,22 +205,10 @@ def report(url: str, world: World) -> None:
         count = seen[(status, reason)]
         table.add_row(status, reason or "", str(count), f"{count / total:.1%}", str(expected[(status, reason)]))
     Console().print(table)
-    unknown = total - sum(1 for tenant_id, order_id, _, _ in rows if (tenant_id, order_id) in truth)
-    all_match = matches == len(truth) == total
-    verdict = "[green]all match[/green]" if all_match else "[red]MISMATCH[/red]"
-    Console().print(
-        f"{matches} of {len(truth)} ground-truth orders have their status and reason in the mart"
-        + (f"; the mart also has {unknown} orders the world does not know" if unknown else "")
-        + (
-            f"; {len(truth) - (total - unknown)} orders are missing from the mart"
-            if total - unknown < len(truth)
-            else ""
-        )
-        + f": {verdict}"
-    )
+    Console().print(agreement.line())
     Console().print(
         f'Look at the rows: [bold]conciliador db psql --database {DEMO_DATABASE} -c "select status, divergence_reason, count(*) '
         'from marts.fct_ifood_order_reconciliation group by 1, 2 order by 1, 2"[/bold]'
     )
-    if not all_match:
+    if not agreement.all_match:
         raise typer.Exit(1)
