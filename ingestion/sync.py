@@ -18,6 +18,7 @@ from ingestion import integrations, raw_writer
 from ingestion.vault import Keyring
 from plugins.providers.base import Interval
 from plugins.providers.registry import provider_class
+from plugins.providers.transport import TransportOptions
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,12 @@ def run_sync(
     lookback: timedelta = timedelta(0),
     run_label: str | None = None,
     keyring: Keyring | None = None,
+    transport: TransportOptions | None = None,
 ) -> SyncResult:
+    """Extract one integration over `interval` (widened by `lookback`) into raw, all or nothing.
+
+    `transport` (timeouts, retries, sleep) is handed to the provider; None means its defaults.
+    """
     keyring = keyring or Keyring.load()
     window = interval.widened(lookback)
     with psycopg.connect(url) as conn:
@@ -60,7 +66,7 @@ def run_sync(
         ).fetchone()[0]
         conn.commit()
         provider = provider_class(integration.provider)(
-            credentials=creds, external_ids=integration.external_ids, base_url=integration.base_url
+            credentials=creds, external_ids=integration.external_ids, base_url=integration.base_url, transport=transport
         )
         try:
             stats = raw_writer.write(

@@ -147,12 +147,17 @@ def test_csv_gzip_and_plain_give_the_same_lines() -> None:
         ("1,234.56", Decimal("1234.56")),
         ("-0,5", Decimal("-0.5")),
         ("7", Decimal("7")),
-        ("Discontinued column", "Discontinued column"),
-        ("1,2,3", "1,2,3"),
+        ("+12.5", Decimal("12.5")),
     ],
 )
-def test_parse_decimal(text: str, expected: Decimal | str) -> None:
+def test_parse_decimal(text: str, expected: Decimal) -> None:
     assert parse_decimal(text) == expected
+
+
+@pytest.mark.parametrize("text", ["131,8,9", "1,2,3", "1.2.3", "1.2345,6", "12,", "abc", "Discontinued column", "1e5", "NaN"])
+def test_parse_decimal_refuses_what_is_not_a_number(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a number"):
+        parse_decimal(text)
 
 
 def test_line_ids_are_stable_across_order_and_distinguish_identical_lines() -> None:
