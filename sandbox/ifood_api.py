@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.control import clock_offset
 from sandbox.httputil import LruCache, json_response
 from sandbox.ifood_financial import (
     anticipated_batches,
@@ -408,14 +409,18 @@ class IfoodApi:
         return f"{root}/_sandbox/files/{token}.csv.gz?expires={expires}&signature={self._sign(token, expires)}"
 
     async def download(self, request: Request) -> Response:
-        """`GET /_sandbox/files/<token>.csv.gz?expires=&signature=`: no bearer; 403 once expired or tampered."""
+        """`GET /_sandbox/files/<token>.csv.gz?expires=&signature=`: no bearer; 403 once expired or tampered.
+
+        A fault's `advance_clock_s` (sandbox.control) makes "now" that much later, so a test can
+        present a link that has expired the way S3 says it has.
+        """
         name = request.path_params["name"]
         token = name.removesuffix(".csv.gz")
         expires = request.query_params.get("expires", "")
         signature = request.query_params.get("signature", "")
         if not expires.isdigit() or not hmac.compare_digest(signature, self._sign(token, int(expires))):
             return _s3_denied("The request signature we calculated does not match the signature you provided")
-        if time.time() > int(expires):
+        if time.time() + clock_offset(request.scope) > int(expires):
             return _s3_denied("Request has expired")
         target = self._files.get(token)
         if target is None or not name.endswith(".csv.gz"):

@@ -274,7 +274,7 @@ class IfoodClient:
             if response.status_code == 404:
                 if empty_when(_error_of(response)):
                     continue
-                raise _classify_refusal(response) or shape_error(response, "an unexpected 404", provider="ifood")
+                raise _classify_refusal(response) or shape_error(response, "an undocumented 404", provider="ifood")
             yield self._both(response, decoder)[1]
 
     def reconciliation_report(
@@ -652,7 +652,9 @@ def _classify_refusal(response: httpx.Response) -> ProviderError | None:
     where = f"{response.request.method} {path}"
     if status == 404:
         if error is None:
-            return shape_error(response, "a 404 that is not iFood's error body", provider="ifood")
+            return shape_error(
+                response, "a body that is not iFood's error envelope, so not its documented 404", provider="ifood"
+            )
         request = _ON_DEMAND_STATUS_PATH.search(path)
         if request is not None:
             return ProviderError(

@@ -182,7 +182,9 @@ class PluggyClient:
         try:
             error = _ERROR.decode(response.content)
         except (msgspec.DecodeError, msgspec.ValidationError):
-            return shape_error(response, "a 404 that is not Pluggy's error body", provider="pluggy")
+            return shape_error(
+                response, "a body that is not Pluggy's error envelope, so not its documented 404", provider="pluggy"
+            )
         path = response.request.url.path.removeprefix(self._base_path)
         params = response.request.url.params
         item = _ITEM_PATH.match(path)
@@ -192,10 +194,10 @@ class PluggyClient:
             what = f"account {params['accountId']}"
         else:
             return None
-        reason = error.codeDescription or error.message
+        reason = f"{error.codeDescription}: {error.message}" if error.codeDescription else error.message
         return NotLinkedError(
             f"pluggy: {what} is not reachable with these credentials ({response.request.method} {path} "
-            f"answered 404 {reason}: {error.message})",
+            f"answered 404 {reason})",
             status=404,
             body=response.text,
         )

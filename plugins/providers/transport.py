@@ -323,12 +323,12 @@ def shape_error(
 
 def describe_problem(response: httpx.Response, problem: Exception | str, content: bytes) -> str:
     """What is wrong with a body, in words: empty, not JSON, truncated, or which field is off."""
-    if isinstance(problem, str):
-        return problem
     content_type = response.headers.get("content-type", "no content type").split(";")[0].strip()
+    if isinstance(problem, str):
+        return f"{problem} ({content_type}: {_snippet(response, 120)})"
     if not content.strip():
         return "an empty body where JSON was documented"
-    if isinstance(problem, msgspec.DecodeError):
+    if isinstance(problem, msgspec.DecodeError) and not isinstance(problem, msgspec.ValidationError):
         if "json" not in content_type.lower():
             return f"a {content_type} body instead of JSON ({_snippet(response, 120)})"
         if "truncated" in str(problem).lower():
@@ -342,7 +342,7 @@ _PATH_PART = re.compile(r"\.([A-Za-z_]\w*)|\[(\d+)\]")
 
 
 def _record_hint(content: bytes, message: str) -> str:
-    """Name the record a validation error points into (its index and id), so a person can find it."""
+    """Name the record a validation error points into (its index and id) and the value found there."""
     match = _ERROR_PATH.search(message)
     if not match:
         return ""
@@ -353,20 +353,28 @@ def _record_hint(content: bytes, message: str) -> str:
     walked, label = "", ""
     for key, index in _PATH_PART.findall(match.group(1)):
         if key:
-            node = node.get(key) if isinstance(node, dict) else None
+            node = node.get(key, _MISSING) if isinstance(node, dict) else _MISSING
             walked += f".{key}"
         else:
             position = int(index)
-            node = node[position] if isinstance(node, list) and position < len(node) else None
+            node = node[position] if isinstance(node, list) and position < len(node) else _MISSING
             walked += f"[{position}]"
             if isinstance(node, dict):
                 ident = node.get("id")
                 if ident is None and isinstance(node.get("reference"), dict):
                     ident = node["reference"].get("id")
-                label = f"{walked.lstrip('.')}" + (f", id {ident!r}" if ident is not None else "")
-        if node is None:
+                label = walked.lstrip(".") + (f", id {ident!r}" if ident is not None else "")
+        if node is _MISSING:
             break
-    return f" (record {label})" if label else ""
+    found = "" if node is _MISSING or isinstance(node, dict | list) else f"; found {_plain(node)!r}"
+    return f" (record {label}{found})" if label else (f" ({found.lstrip('; ')})" if found else "")
+
+
+_MISSING = object()
+
+
+def _plain(value: Any) -> Any:
+    return format(value, "f") if isinstance(value, Decimal) else value
 
 
 def _where(response: httpx.Response) -> str:
