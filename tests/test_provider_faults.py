@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -234,7 +234,6 @@ class Sandbox:
     world: World
     tenant: dict[str, Any]
     urls: dict[str, str]
-    clean: dict[str, set[tuple[str, str, str, str]]] = field(default_factory=dict)  # provider → raw rows
 
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=10)
@@ -318,20 +317,21 @@ def sync_runs(url: str) -> list[tuple[str, str | None]]:
         return conn.execute("select status, error from ops.sync_runs order by sync_run_id").fetchall()
 
 
-@pytest.fixture
-def clean_run(sandbox: Sandbox, warehouse_url: str) -> Callable[[ProviderCase], dict[str, set]]:
-    """The raw rows a fault-free sync of a provider lands (computed once per provider per module)."""
+@pytest.fixture(scope="module")
+def clean_rows(sandbox: Sandbox, clean_module_warehouse: str) -> dict[str, dict[str, set]]:
+    """Per provider, the raw rows a fault-free sync lands, by table (its own tables; the others stay empty).
 
-    def rows(case: ProviderCase) -> dict[str, set]:
-        if case.name not in sandbox.clean:
-            from conftest import _truncate
-
-            _truncate(warehouse_url)
-            sync(warehouse_url, case, sandbox)
-            sandbox.clean[case.name] = raw_rows(warehouse_url)
-        return sandbox.clean[case.name]
-
-    return rows
+    Providers write disjoint raw tables, so one clean warehouse holds every provider's clean run.
+    """
+    for case in CASES:
+        sync(clean_module_warehouse, case, sandbox)
+    landed = raw_rows(clean_module_warehouse)
+    return {
+        case.name: {
+            table: rows if table in provider_class(case.name).raw_tables else set() for table, rows in landed.items()
+        }
+        for case in CASES
+    }
 
 
 # --------------------------------------------------------------------------------- tests
@@ -343,19 +343,18 @@ def test_every_provider_is_in_the_fault_table() -> None:
     assert {case.name for case in CASES} == set(PROVIDERS), "a new provider needs its ProviderCase here"
 
 
-def test_a_clean_run_lands_every_raw_table_of_the_provider(sandbox: Sandbox, clean_run) -> None:
+def test_a_clean_run_lands_every_raw_table_of_the_provider(clean_rows: dict[str, dict[str, set]]) -> None:
     for case in CASES:
-        rows = clean_run(case)
+        rows = clean_rows[case.name]
         for table in provider_class(case.name).raw_tables:
             assert rows[table], f"{case.name}: a clean sync of the sandbox world lands rows in {table}"
 
 
 @pytest.mark.parametrize(("case", "fault_class"), TABLE)
-def test_fault(case: ProviderCase, fault_class: str, sandbox: Sandbox, clean_run, clean_warehouse: str) -> None:
-    expected_rows = clean_run(case)
-    from conftest import _truncate
-
-    _truncate(clean_warehouse)
+def test_fault(
+    case: ProviderCase, fault_class: str, sandbox: Sandbox, clean_rows: dict[str, dict[str, set]], clean_warehouse: str
+) -> None:
+    expected_rows = clean_rows[case.name]
     scenario = FAULT_CLASSES[fault_class](case)
     assert scenario is not None
     ids = external_ids(case, sandbox)

@@ -254,17 +254,6 @@ class Transport:
                 body=response.text,
             )
 
-    def get(
-        self,
-        path: str,
-        decoder: msgspec.json.Decoder[T],
-        *,
-        params: Mapping[str, Any] | None = None,
-        auth: TokenSource | None = None,
-    ) -> T:
-        """GET and decode the body strictly into `decoder`'s type (ResponseShapeError otherwise)."""
-        return decode_as(self.request("GET", path, params=params, auth=auth), decoder, provider=self.provider)
-
     def download(self, url: str) -> bytes:
         """The body of a pre-signed URL (possibly on another host), fetched without credentials.
 
