@@ -16,7 +16,7 @@ import logging
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -260,7 +260,7 @@ class IfoodClient:
         params: tuple[str, str],
         decoder: msgspec.json.Decoder[Any],
         *,
-        empty_when: Any,
+        empty_when: Callable[[tuple[str, str] | None], bool],
     ) -> Iterator[dict[str, Any]]:
         """One unpaginated envelope per date window; a 404 whose body `empty_when` accepts is an empty window."""
         for window_begin, window_end in _windows(begin, end, max_days):
