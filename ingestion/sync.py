@@ -27,6 +27,7 @@ from ingestion.vault import Keyring
 from plugins.providers.base import Interval
 from plugins.providers.errors import ProviderError
 from plugins.providers.registry import provider_class
+from plugins.providers.transport import TransportOptions
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,12 @@ def run_sync(
     lookback: timedelta = timedelta(0),
     run_label: str | None = None,
     keyring: Keyring | None = None,
+    transport: TransportOptions | None = None,
 ) -> SyncResult:
+    """Extract one integration over `interval` (widened by `lookback`) into raw, all or nothing.
+
+    `transport` (timeouts, retries, sleep) is handed to the provider; None means its defaults.
+    """
     window = interval.widened(lookback)
     started = time.perf_counter()
     with psycopg.connect(url) as conn:
@@ -88,7 +94,10 @@ def run_sync(
         try:
             creds = integrations.credentials(conn, keyring or Keyring.load(), integration)
             provider = provider_class(integration.provider)(
-                credentials=creds, external_ids=integration.external_ids, base_url=integration.base_url
+                credentials=creds,
+                external_ids=integration.external_ids,
+                base_url=integration.base_url,
+                transport=transport,
             )
             stats = raw_writer.write(
                 conn,

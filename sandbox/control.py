@@ -1,9 +1,10 @@
 """The sandbox's control surface: fault injection and a log of recent requests.
 
-Client tests need a provider that misbehaves on cue (429 with `Retry-After`, 5xx, a revoked key,
-a slow answer) and a way to see what the client really sent (how many retries, how many token
-requests). `ControlMiddleware` wraps the whole server: it logs every request and, when a queued
-fault matches, answers it instead of the provider. The `/_sandbox/*` routes manage both.
+Client tests need a provider that misbehaves on cue and a way to see what the client really sent
+(how many retries, how many token requests). `ControlMiddleware` wraps the whole server: it logs
+every request to a provider (and every iFood report download under `/_sandbox/files/`) and, when a
+queued fault matches, answers it instead of the provider, or mangles what the provider answered.
+The `/_sandbox/*` routes manage both.
 
 A fault is queued with `POST /_sandbox/faults`:
 
@@ -11,25 +12,63 @@ A fault is queued with `POST /_sandbox/faults`:
      "responses": [{"status": 429, "headers": {"Retry-After": "1"}}, {"status": 503}],
      "count": 1}
 
-The next matching requests consume the responses one by one, `count` times over. A response may
-carry `body` (any JSON) and `delay_s`; one with `delay_s` and no `status` waits, then lets the
-provider answer (to exercise client timeouts).
+The next matching requests consume the responses one by one, `count` times over. `path_prefix` is
+relative to the provider's base URL (`/v2/transactions`, `/financial/v3.0`); the iFood report
+downloads match `{"provider": "ifood", "path_prefix": "/_sandbox/files"}`. Each response is one of:
+
+- an answer instead of the provider's: `status` (+ `headers`) with a JSON `body` (default: the
+  provider's error envelope), or a `raw_body` text with its `content_type` (an HTML error page
+  from a proxy: `{"status": 502, "raw_body": "<html>…", "content_type": "text/html"}`);
+- a mangled provider answer (no `status`: the provider answers, then):
+  - `"truncate": "body"`: the body is cut in half and sent as a complete HTTP message (JSON cut
+    mid-way, a gzip file without its end);
+  - `"truncate": "connection"`: the headers promise the whole body (`Content-Length`), half of it
+    is sent, then the connection drops (the client sees a short read);
+  - `"corrupt": {"path": "amount.value", "value": "131,8,9", "nth": 0}`: in a JSON body, the
+    `nth` object (depth first, in document order, the envelope included) that has the dotted
+    `path` gets `value` there (`"delete": true` removes the key instead); in a CSV or gzipped CSV
+    body (the reconciliation file), `path` names a column and `nth` a data line;
+  - `"advance_clock_s": 600`: the provider answers as if that many seconds had passed (the
+    report download then finds its pre-signed link expired and answers S3's 403);
+- `delay_s` on any of them waits first (beyond a client's read timeout, it is a timeout); a
+  response with only `delay_s` lets the provider answer late.
 """
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import gzip
+import io
 import json
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROVIDERS = ("pluggy", "ifood")
+FILES_PREFIX = "/_sandbox/files/"  # iFood's pre-signed report links: faulted and logged as "ifood"
+CLOCK_OFFSET_KEY = "sandbox_clock_offset_s"
+TRUNCATIONS = ("body", "connection")
+
+
+def clock_offset(scope: Scope) -> float:
+    """Seconds a fault asked this request to be served in the future (`advance_clock_s`), else 0."""
+    return float((scope.get("state") or {}).get(CLOCK_OFFSET_KEY, 0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class Corruption:
+    """Where to put a bad value in the provider's answer: a dotted JSON path or a CSV column."""
+
+    path: str
+    value: Any = None
+    delete: bool = False
+    nth: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +77,36 @@ class FaultResponse:
     headers: tuple[tuple[str, str], ...] = ()
     body: Any = None
     delay_s: float = 0.0
+    raw_body: str | None = None
+    content_type: str | None = None
+    truncate: str | None = None
+    corrupt: Corruption | None = None
+    advance_clock_s: float = 0.0
+
+    @property
+    def mangles(self) -> bool:
+        """Whether the provider's own answer is altered (rather than replaced or merely delayed)."""
+        return self.truncate is not None or self.corrupt is not None
+
+    def describe(self) -> dict[str, Any]:
+        described: dict[str, Any] = {"status": self.status, "headers": dict(self.headers), "delay_s": self.delay_s}
+        if self.body is not None:
+            described["body"] = self.body
+        if self.raw_body is not None:
+            described["raw_body"] = self.raw_body
+            described["content_type"] = self.content_type
+        if self.truncate is not None:
+            described["truncate"] = self.truncate
+        if self.corrupt is not None:
+            described["corrupt"] = {
+                "path": self.corrupt.path,
+                "value": self.corrupt.value,
+                "delete": self.corrupt.delete,
+                "nth": self.corrupt.nth,
+            }
+        if self.advance_clock_s:
+            described["advance_clock_s"] = self.advance_clock_s
+        return described
 
 
 @dataclass(slots=True)
@@ -61,11 +130,21 @@ class Fault:
             "provider": self.provider,
             "path_prefix": self.path_prefix,
             "method": self.method,
-            "pending": [
-                {"status": r.status, "headers": dict(r.headers), "body": r.body, "delay_s": r.delay_s}
-                for r in self.pending
-            ],
+            "pending": [r.describe() for r in self.pending],
         }
+
+
+_RESPONSE_KEYS = (
+    "status",
+    "headers",
+    "body",
+    "delay_s",
+    "raw_body",
+    "content_type",
+    "truncate",
+    "corrupt",
+    "advance_clock_s",
+)
 
 
 def parse_fault(spec: Any, fault_id: int) -> Fault:
@@ -82,10 +161,10 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
     if method is not None and (not isinstance(method, str) or not method.isalpha()):
         raise ValueError("method must be an HTTP method name")
     raw = spec.get("responses")
-    if raw is None and "status" in spec:
-        raw = [{k: spec[k] for k in ("status", "headers", "body", "delay_s") if k in spec}]
+    if raw is None and any(k in spec for k in _RESPONSE_KEYS):
+        raw = [{k: spec[k] for k in _RESPONSE_KEYS if k in spec}]
     if not isinstance(raw, list) or not raw:
-        raise ValueError("responses must be a non-empty list of {status, headers?, body?, delay_s?}")
+        raise ValueError("responses must be a non-empty list of responses (see sandbox.control)")
     count = spec.get("count", 1)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100_000:
         raise ValueError("count must be a whole number from 1 to 100000")
@@ -98,18 +177,64 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
 def _parse_response(raw: Any) -> FaultResponse:
     if not isinstance(raw, Mapping):
         raise ValueError("each response must be an object")
+    unknown = sorted(set(raw) - set(_RESPONSE_KEYS))
+    if unknown:
+        raise ValueError(f"unknown response field(s) {', '.join(unknown)}; known: {', '.join(_RESPONSE_KEYS)}")
     status = raw.get("status")
     if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
         raise ValueError("status must be an HTTP status code (100-599)")
     headers = raw.get("headers") or {}
     if not isinstance(headers, Mapping) or not all(isinstance(v, str | int | float) for v in headers.values()):
         raise ValueError("headers must be an object of header name to value")
-    delay = raw.get("delay_s", 0)
-    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 300:
-        raise ValueError("delay_s must be a number of seconds from 0 to 300")
-    if status is None and not delay:
-        raise ValueError("a response needs a status, a delay_s, or both")
-    return FaultResponse(status, tuple((str(k), str(v)) for k, v in headers.items()), raw.get("body"), float(delay))
+    delay = _seconds(raw, "delay_s")
+    advance = _seconds(raw, "advance_clock_s", maximum=10 * 365 * 86_400)
+    raw_body, content_type = raw.get("raw_body"), raw.get("content_type")
+    if raw_body is not None and (not isinstance(raw_body, str) or status is None or "body" in raw):
+        raise ValueError("raw_body must be text, given with a status and without a JSON body")
+    if content_type is not None and (not isinstance(content_type, str) or raw_body is None):
+        raise ValueError("content_type must be text, given with a raw_body")
+    truncate = raw.get("truncate")
+    if truncate is not None and truncate not in TRUNCATIONS:
+        raise ValueError(f"truncate must be one of {', '.join(TRUNCATIONS)}")
+    corrupt = _parse_corruption(raw.get("corrupt")) if raw.get("corrupt") is not None else None
+    if status is not None and (truncate or corrupt or advance):
+        raise ValueError(
+            "truncate, corrupt and advance_clock_s alter the provider's answer: give them without a status"
+        )
+    if truncate and corrupt:
+        raise ValueError("give truncate or corrupt, not both, in one response")
+    if status is None and not (delay or truncate or corrupt or advance):
+        raise ValueError("a response needs a status, a delay_s, truncate, corrupt or advance_clock_s")
+    return FaultResponse(
+        status,
+        tuple((str(k), str(v)) for k, v in headers.items()),
+        raw.get("body"),
+        delay,
+        raw_body,
+        content_type,
+        truncate,
+        corrupt,
+        advance,
+    )
+
+
+def _seconds(raw: Mapping[str, Any], name: str, maximum: float = 300) -> float:
+    value = raw.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= maximum:
+        raise ValueError(f"{name} must be a number of seconds from 0 to {maximum:g}")
+    return float(value)
+
+
+def _parse_corruption(raw: Any) -> Corruption:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("path"), str) or not raw["path"]:
+        raise ValueError("corrupt must be an object with a non-empty path (a dotted JSON path or a CSV column)")
+    delete = raw.get("delete", False)
+    nth = raw.get("nth", 0)
+    if not isinstance(delete, bool) or isinstance(nth, bool) or not isinstance(nth, int) or nth < 0:
+        raise ValueError("corrupt.delete must be true or false and corrupt.nth a whole number from 0")
+    if "value" not in raw and not delete:
+        raise ValueError("corrupt needs a value, or delete: true")
+    return Corruption(raw["path"], raw.get("value"), delete, nth)
 
 
 class FaultBook:
@@ -182,8 +307,63 @@ def _default_fault_body(provider: str, status: int) -> Any:
     return {"code": status, "message": "Fault injected by the sandbox"}
 
 
+class CorruptionError(ValueError):
+    """The corruption's path or column is not in the provider's answer (a mistake in the fault)."""
+
+
+def corrupt_body(body: bytes, content_type: str, corruption: Corruption) -> bytes:
+    """The provider's body with one value replaced (or removed), as `Corruption` says."""
+    if body[:2] == b"\x1f\x8b":
+        return gzip.compress(_corrupt_csv(gzip.decompress(body), corruption), mtime=0)
+    if "csv" in content_type:
+        return _corrupt_csv(body, corruption)
+    document = json.loads(body)
+    keys = corruption.path.split(".")
+    found = 0
+    for node in _objects(document):
+        parent = node
+        for key in keys[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and keys[-1] in parent:
+            if found == corruption.nth:
+                if corruption.delete:
+                    del parent[keys[-1]]
+                else:
+                    parent[keys[-1]] = corruption.value
+                return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+            found += 1
+    raise CorruptionError(
+        f"corrupt: the answer has {found} object(s) with path {corruption.path!r}, not {corruption.nth + 1}"
+    )
+
+
+def _objects(node: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in a document, depth first, in document order (the root first)."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _objects(value)
+
+
+def _corrupt_csv(content: bytes, corruption: Corruption) -> bytes:
+    text = content.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    if not rows or corruption.path not in rows[0]:
+        raise CorruptionError(f"corrupt: the file has no column {corruption.path!r}")
+    if corruption.nth + 1 >= len(rows):
+        raise CorruptionError(f"corrupt: the file has {len(rows) - 1} data lines, not {corruption.nth + 1}")
+    value = "" if corruption.delete else str(corruption.value)
+    rows[corruption.nth + 1][rows[0].index(corruption.path)] = value
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
 class ControlMiddleware:
-    """Logs every request to a provider and answers injected faults before the provider sees it."""
+    """Logs every request to a provider and answers (or mangles) injected faults."""
 
     def __init__(self, app: ASGIApp, faults: FaultBook, log: RequestLog) -> None:
         self.app = app
@@ -197,10 +377,13 @@ class ControlMiddleware:
         path: str = scope["path"]
         method: str = scope["method"]
         first, _, rest = path.lstrip("/").partition("/")
-        if first not in PROVIDERS:  # the control surface itself is neither logged nor faulted
+        if path.startswith(FILES_PREFIX):
+            provider, relative = "ifood", path
+        elif first in PROVIDERS:
+            provider, relative = first, "/" + rest
+        else:  # the control surface itself is neither logged nor faulted
             await self.app(scope, receive, send)
             return
-        provider = first
         entry: dict[str, Any] = {
             "method": method,
             "path": path,
@@ -210,15 +393,21 @@ class ControlMiddleware:
             "fault": False,
             "at": time.time(),
         }
-        fault = self.faults.take(provider, method, "/" + rest)
+        fault = self.faults.take(provider, method, relative)
         try:
-            if fault is not None and fault.delay_s:
-                await asyncio.sleep(fault.delay_s)
-            if fault is not None and fault.status is not None:
+            if fault is not None:
                 entry["fault"] = True
-                entry["status"] = fault.status
-                await self._answer(fault, provider, send)
-                return
+                if fault.delay_s:
+                    await asyncio.sleep(fault.delay_s)
+                if fault.advance_clock_s:
+                    scope = {**scope, "state": {**(scope.get("state") or {}), CLOCK_OFFSET_KEY: fault.advance_clock_s}}
+                if fault.status is not None:
+                    entry["status"] = fault.status
+                    await self._answer(fault, provider, send)
+                    return
+                if fault.mangles:
+                    entry["status"] = await self._mangled(fault, scope, receive, send)
+                    return
 
             async def send_and_record(message: Message) -> None:
                 if message["type"] == "http.response.start":
@@ -229,18 +418,62 @@ class ControlMiddleware:
         finally:
             self.log.add(entry)
 
+    async def _mangled(self, fault: FaultResponse, scope: Scope, receive: Receive, send: Send) -> int:
+        """Let the provider answer into a buffer, then send its answer truncated or corrupted."""
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        body = b"".join(chunks)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        content_type = next((v.decode("latin-1") for k, v in headers if k.lower() == b"content-type"), "")
+        status = int(start.get("status", 500))
+        if fault.corrupt is not None:
+            try:
+                body = corrupt_body(body, content_type, fault.corrupt)
+            except (CorruptionError, ValueError, OSError) as exc:
+                status, body = 500, json.dumps({"sandbox_error": str(exc)}).encode()
+                headers = [(b"content-type", b"application/json")]
+        elif fault.truncate == "connection":
+            # Promise the whole body, send half, and end without completing the response: the
+            # server then drops the connection and the client sees a short read.
+            await send({"type": "http.response.start", "status": status, "headers": [*headers, _length(body)]})
+            await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+            return status
+        else:
+            body = body[: len(body) // 2]
+        await send({"type": "http.response.start", "status": status, "headers": [*headers, _length(body)]})
+        await send({"type": "http.response.body", "body": body})
+        return status
+
     @staticmethod
     async def _answer(fault: FaultResponse, provider: str, send: Send) -> None:
         status = fault.status or 500
-        body = fault.body if fault.body is not None else _default_fault_body(provider, status)
-        content = json.dumps(body).encode()
+        if fault.raw_body is not None:
+            content = fault.raw_body.encode()
+            content_type = fault.content_type or "text/plain; charset=utf-8"
+        else:
+            body = fault.body if fault.body is not None else _default_fault_body(provider, status)
+            content = json.dumps(body).encode()
+            content_type = "application/json"
         extra = [
             (k.lower().encode("latin-1"), v.encode("latin-1"))
             for k, v in fault.headers
             if k.lower() != "content-length"
         ]
-        headers = [(b"content-length", str(len(content)).encode()), *extra]
+        headers = [_length(content), *extra]
         if not any(k == b"content-type" for k, _ in extra):
-            headers.append((b"content-type", b"application/json"))
+            headers.append((b"content-type", content_type.encode("latin-1")))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
+
+
+def _length(body: bytes) -> tuple[bytes, bytes]:
+    return (b"content-length", str(len(body)).encode())

@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.control import clock_offset
 from sandbox.httputil import LruCache, json_response
 from sandbox.ifood_financial import (
     anticipated_batches,
@@ -92,7 +93,7 @@ class _OnDemand:
     request_id: str
     merchant_id: str
     competence: str
-    created: float  # time.monotonic()
+    created: float  # IfoodApi's clock
     polls: int = 0
 
 
@@ -156,12 +157,18 @@ def _too_many(refusal: Refusal) -> Response:
 class IfoodApi:
     """The fake iFood: tokens, per-application limiter, indexed sales and events, page cache."""
 
-    def __init__(self, world: World, options: ServerOptions | None = None) -> None:
+    def __init__(
+        self, world: World, options: ServerOptions | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """`clock` (monotonic seconds) drives the rate-limit windows and the on-demand requests'
+        ages (processing delay, de-duplication window, expiry); tests pass one they advance."""
         self.world = world
         self.options = options or ServerOptions()
+        self._clock = clock
         self.tokens = TokenIssuer(derive_key(world.config.seed, "ifood"), issuer="conciliador-sandbox/ifood")
-        self.limiter = FixedWindowLimiter(self.options.ifood_rate_limit, self.options.rate_limit_window_s)
-        self.token_limiter = FixedWindowLimiter(self.options.ifood_token_rate_limit, self.options.rate_limit_window_s)
+        window = self.options.rate_limit_window_s
+        self.limiter = FixedWindowLimiter(self.options.ifood_rate_limit, window, clock)
+        self.token_limiter = FixedWindowLimiter(self.options.ifood_token_rate_limit, window, clock)
         self._clients = {t.ifood_client_id: t for t in world.tenants}
         self._pages = LruCache(128)
         # Per merchant, the São Paulo day of each sale / event, aligned with the world's sorted lists.
@@ -352,7 +359,7 @@ class IfoodApi:
         competence = body.get("competence") if isinstance(body, dict) else None
         if not isinstance(competence, str) or not _COMPETENCE.fullmatch(competence):
             return json_response({"code": "400", "message": "competence is required, in the format YYYY-MM"}, 400)
-        now = time.monotonic()
+        now = self._clock()
         with self._on_demand_lock:
             for previous in self._on_demand.values():
                 if (
@@ -375,13 +382,13 @@ class IfoodApi:
         request_id = request.path_params["requestId"]
         with self._on_demand_lock:
             entry = self._on_demand.get(request_id)
-            alive = entry is not None and time.monotonic() - entry.created < self.options.ifood_ondemand_request_ttl_s
+            alive = entry is not None and self._clock() - entry.created < self.options.ifood_ondemand_request_ttl_s
             if entry is None or not alive or entry.merchant_id != store.merchant_id:
                 return json_response({"error": "404", "message": f"Request Id {request_id} not found"}, 404)
             entry.polls += 1
             first_poll = entry.polls == 1
         body: dict[str, Any] = {"id": entry.request_id, "competence": entry.competence}
-        if first_poll or time.monotonic() - entry.created < self.options.ifood_ondemand_delay_s:
+        if first_poll or self._clock() - entry.created < self.options.ifood_ondemand_delay_s:
             return json_response({**body, "status": "created"})
         if not self._rows(store, entry.competence):
             message = "File generation failed: No financial entries exist"
@@ -408,14 +415,18 @@ class IfoodApi:
         return f"{root}/_sandbox/files/{token}.csv.gz?expires={expires}&signature={self._sign(token, expires)}"
 
     async def download(self, request: Request) -> Response:
-        """`GET /_sandbox/files/<token>.csv.gz?expires=&signature=`: no bearer; 403 once expired or tampered."""
+        """`GET /_sandbox/files/<token>.csv.gz?expires=&signature=`: no bearer; 403 once expired or tampered.
+
+        A fault's `advance_clock_s` (sandbox.control) makes "now" that much later, so a test can
+        present a link that has expired the way S3 says it has.
+        """
         name = request.path_params["name"]
         token = name.removesuffix(".csv.gz")
         expires = request.query_params.get("expires", "")
         signature = request.query_params.get("signature", "")
         if not expires.isdigit() or not hmac.compare_digest(signature, self._sign(token, int(expires))):
             return _s3_denied("The request signature we calculated does not match the signature you provided")
-        if time.time() > int(expires):
+        if time.time() + clock_offset(request.scope) > int(expires):
             return _s3_denied("Request has expired")
         target = self._files.get(token)
         if target is None or not name.endswith(".csv.gz"):
@@ -435,6 +446,8 @@ class IfoodApi:
         )
 
 
-def create_ifood_app(world: World, options: ServerOptions | None = None) -> Starlette:
+def create_ifood_app(
+    world: World, options: ServerOptions | None = None, *, clock: Callable[[], float] = time.monotonic
+) -> Starlette:
     """The fake iFood as an ASGI app (mount it at `/ifood`)."""
-    return IfoodApi(world, options).app()
+    return IfoodApi(world, options, clock=clock).app()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import math
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -101,11 +102,14 @@ def _parse_timestamp(value: str | None, name: str) -> datetime | None:
 class PluggyApi:
     """The fake Pluggy: state (keys, limiter, caches) plus the Starlette app that serves it."""
 
-    def __init__(self, world: World, options: ServerOptions | None = None) -> None:
+    def __init__(
+        self, world: World, options: ServerOptions | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """`clock` (monotonic seconds) drives the rate-limit windows; tests pass one they advance."""
         self.world = world
         self.options = options or ServerOptions()
         self.keys = TokenIssuer(derive_key(world.config.seed, "pluggy"), issuer="conciliador-sandbox/pluggy")
-        self.limiter = FixedWindowLimiter(self.options.pluggy_rate_limit, self.options.rate_limit_window_s)
+        self.limiter = FixedWindowLimiter(self.options.pluggy_rate_limit, self.options.rate_limit_window_s, clock)
         self._clients = {t.pluggy_client_id: t for t in world.tenants}
         self._renderers: dict[str, TransactionRenderer] = {}
         self._pages = LruCache(64)
@@ -447,6 +451,8 @@ class PluggyApi:
         return self._id_index
 
 
-def create_pluggy_app(world: World, options: ServerOptions | None = None) -> Starlette:
+def create_pluggy_app(
+    world: World, options: ServerOptions | None = None, *, clock: Callable[[], float] = time.monotonic
+) -> Starlette:
     """The fake Pluggy as an ASGI app (mount it at `/pluggy`)."""
-    return PluggyApi(world, options).app()
+    return PluggyApi(world, options, clock=clock).app()

@@ -41,11 +41,15 @@ from sandbox.world import World, WorldConfig
 class Sandbox:
     """A world, its two fake providers and the control state, assembled into one ASGI app."""
 
-    def __init__(self, world: World, options: ServerOptions | None = None) -> None:
+    def __init__(
+        self, world: World, options: ServerOptions | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """`clock` (monotonic seconds) is what rate-limit windows and on-demand report ages are
+        measured with; a test passes one it advances instead of sleeping through a window."""
         self.world = world
         self.options = options or ServerOptions()
-        self.pluggy = PluggyApi(world, self.options)
-        self.ifood = IfoodApi(world, self.options)
+        self.pluggy = PluggyApi(world, self.options, clock=clock)
+        self.ifood = IfoodApi(world, self.options, clock=clock)
         self.faults = FaultBook()
         self.log = RequestLog(self.options.request_log_size)
 
@@ -126,9 +130,14 @@ def _world_of(source: World | WorldConfig | None) -> World:
     raise TypeError(f"expected a World or a WorldConfig, got {type(source).__name__}")
 
 
-def create_app(source: World | WorldConfig | None = None, options: ServerOptions | None = None) -> Starlette:
+def create_app(
+    source: World | WorldConfig | None = None,
+    options: ServerOptions | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> Starlette:
     """The sandbox ASGI app for a world (or the world of a config)."""
-    return Sandbox(_world_of(source), options).app()
+    return Sandbox(_world_of(source), options, clock=clock).app()
 
 
 def _uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
@@ -159,13 +168,14 @@ def start_in_thread(
     host: str = "127.0.0.1",
     options: ServerOptions | None = None,
     timeout_s: float = 30.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[str, Callable[[], None]]:
     """Serve the sandbox on a real socket from a background thread; returns (base URL, stop).
 
     `port=0` picks a free port. The server is accepting connections when this returns; `stop()`
-    shuts it down and waits for the thread.
+    shuts it down and waits for the thread. `clock`: see `Sandbox`.
     """
-    sandbox = Sandbox(_world_of(config), options)
+    sandbox = Sandbox(_world_of(config), options, clock=clock)
     server = uvicorn.Server(_uvicorn_config(sandbox.app(), host, port))
     thread = threading.Thread(target=server.run, name=f"sandbox-{host}:{port}", daemon=True)
     thread.start()

@@ -9,6 +9,7 @@ id, a pre-signed download fetched without the iFood token), not the sandbox's in
 from __future__ import annotations
 
 import gzip
+import itertools
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from plugins.providers.base import Interval
+from plugins.providers.errors import ResponseShapeError
 from plugins.providers.ifood import (
     IfoodClient,
     IfoodProvider,
@@ -26,6 +28,8 @@ from plugins.providers.ifood import (
     reconciliation_line_ids,
     settlement_items,
 )
+from plugins.providers.transport import TransportOptions
+from sandbox.options import ServerOptions
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
 
@@ -147,12 +151,19 @@ def test_csv_gzip_and_plain_give_the_same_lines() -> None:
         ("1,234.56", Decimal("1234.56")),
         ("-0,5", Decimal("-0.5")),
         ("7", Decimal("7")),
-        ("Discontinued column", "Discontinued column"),
-        ("1,2,3", "1,2,3"),
+        ("+12.5", Decimal("12.5")),
     ],
 )
-def test_parse_decimal(text: str, expected: Decimal | str) -> None:
+def test_parse_decimal(text: str, expected: Decimal) -> None:
     assert parse_decimal(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["131,8,9", "1,2,3", "1.2.3", "1.2345,6", "12,", "abc", "Discontinued column", "1e5", "NaN"]
+)
+def test_parse_decimal_refuses_what_is_not_a_number(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a number"):
+        parse_decimal(text)
 
 
 def test_line_ids_are_stable_across_order_and_distinguish_identical_lines() -> None:
@@ -192,18 +203,87 @@ def test_settlement_items_carry_their_period_and_keep_loose_titles() -> None:
     assert items[0]["startDateCalculation"] is None
 
 
+# --- strict values: nothing unparseable becomes a silent null ---------------------------------
+
+
+def _line_with(column: str, value: str) -> list[str]:
+    line = [*LINES[0]]
+    line[HEADER.index(column)] = value
+    return line
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("valor", "131,8,9", "is not a number"),
+        ("valor", "", "empty, but every line needs it"),
+        ("base_calculo", "abc", "is not a number"),
+        ("valor", "Open settlement period", "is not a number"),  # a placeholder is no amount
+        ("data_fato_gerador", "2026-02-30", "is not a date"),
+        ("data_fato_gerador", "yesterday", "is not a date"),
+        ("competencia", "10/2026", "is not a month"),
+        ("impacto_no_repasse", "TALVEZ", "is not SIM or NAO"),
+    ],
+)
+def test_a_value_that_cannot_be_read_fails_naming_line_column_and_value(column: str, value: str, problem: str) -> None:
+    content = csv_bytes(HEADER, [LINES[0], LINES[1], _line_with(column, value)])
+    with pytest.raises(ResponseShapeError) as raised:
+        parse_reconciliation_csv(content, source="reconciliation file of m1 for 2026-10")
+    message = str(raised.value)
+    assert message.startswith(f"ifood: reconciliation file of m1 for 2026-10, line 4, column {column}: ")
+    assert problem in message and (repr(value) in message or not value)
+
+
+def test_documented_placeholders_stay_text_and_dates_may_be_brazilian() -> None:
+    line = _line_with("valor_transacao", "Discontinued column")
+    line[HEADER.index("data_fato_gerador")] = "05/10/2026"
+    [parsed] = parse_reconciliation_csv(csv_bytes(HEADER, [line]))
+    assert parsed["valor_transacao"] == "Discontinued column"
+    assert parsed["data_fato_gerador"] == "05/10/2026"
+
+
+def test_a_line_with_more_or_fewer_fields_than_the_header_fails() -> None:
+    short = gzip.compress((";".join(HEADER) + "\n" + ";".join(LINES[0][:-2]) + "\n").encode())
+    with pytest.raises(ResponseShapeError, match=r"line 2: 11 fields where the header has 13"):
+        parse_reconciliation_csv(short)
+    unquoted_semicolon = csv_bytes(HEADER, [_line_with("descricao_lancamento", "Comissao; ajuste")])
+    with pytest.raises(ResponseShapeError, match=r"line 2: 14 fields"):
+        parse_reconciliation_csv(unquoted_semicolon)
+
+
+def test_a_file_without_a_required_column_or_cut_short_fails() -> None:
+    without = [c for c in HEADER if c != "valor"]
+    with pytest.raises(ResponseShapeError, match="has no column valor"):
+        parse_reconciliation_csv(
+            csv_bytes(without, [[v for c, v in zip(HEADER, LINES[0], strict=True) if c != "valor"]])
+        )
+    whole = csv_bytes(HEADER, LINES)
+    with pytest.raises(ResponseShapeError, match="not a complete gzip file"):
+        parse_reconciliation_csv(whole[: len(whole) // 2])
+
+
 # --- against the sandbox -------------------------------------------------------------------
 
-CONFIG = WorldConfig(seed=23, tenants=1, stores_per_tenant=1, days=10, orders_per_day=20, bank_noise_per_day=10)
+# Two stores: with this seed one anticipates a payout batch (it has an anticipation plan), the
+# other never does (iFood answers its documented 404).
+CONFIG = WorldConfig(
+    seed=23,
+    tenants=1,
+    stores_per_tenant=2,
+    days=10,
+    orders_per_day=20,
+    bank_noise_per_day=10,
+    anticipation_rate=0.1,
+)
 FIRST, LAST = CONFIG.start, CONFIG.start + timedelta(days=CONFIG.days - 1)
 
 
 @pytest.fixture(scope="module")
 def sandbox():
     world = World(CONFIG)
-    base_url, stop = start_in_thread(world, port=0)
+    base_url, stop = start_in_thread(world, port=0, options=ServerOptions(ifood_ondemand_delay_s=0))
     creds = world.credentials(base_url)
-    yield base_url, creds["base_urls"], creds["tenants"][0]
+    yield world, creds["base_urls"], creds["tenants"][0]
     stop()
 
 
@@ -217,79 +297,127 @@ class Wire(list):
 
 def client_for(urls: dict, tenant: dict) -> tuple[IfoodClient, Wire, list[float]]:
     sleeps: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        import time
-
-        sleeps.append(seconds)
-        time.sleep(min(seconds, 0.5))
-
     client = IfoodClient(
-        tenant["ifood"]["client_id"], tenant["ifood"]["client_secret"], base_url=urls["ifood"], sleep=sleep
+        tenant["ifood"]["client_id"], tenant["ifood"]["client_secret"], base_url=urls["ifood"], sleep=sleeps.append
     )
     wire = Wire()
     client.transport._client.event_hooks["response"].append(wire)
     return client, wire, sleeps
 
 
-def test_settlements_come_in_windows_of_at_most_31_days_with_unique_items(sandbox) -> None:
+def merchants(world: World) -> tuple[str, str]:
+    """(a merchant that anticipated a batch, one that never did)."""
+    planned = {b.merchant_id for b in world.batches if b.anticipation is not None}
+    with_plan = [s.merchant_id for s in world.stores if s.merchant_id in planned]
+    without = [s.merchant_id for s in world.stores if s.merchant_id not in planned]
+    assert with_plan and without, "the world must have a store with and one without an anticipation plan"
+    return with_plan[0], without[0]
+
+
+def expected_settlement_items(world: World, merchant: str, begin: date, end: date) -> Counter:
+    """From the world's facts: (payment date, amount, status) of every payout of a batch that was not
+    anticipated, by payment date in [begin, end]: its credits (SUCCEED once in the bank, PENDING while
+    planned), or its total on its expected date when it has no credit."""
+    items: Counter = Counter()
+    for batch in world.batches:
+        if batch.merchant_id != merchant or batch.anticipation is not None:
+            continue
+        parts = [(c.date, c.amount, "SUCCEED" if c.date < world.as_of else "PENDING") for c in batch.credits]
+        for when, amount, status in parts or [(batch.expected_date, batch.total, "PENDING")]:
+            if begin <= when <= end:
+                items[(when.isoformat(), amount, status)] += 1
+    return items
+
+
+def test_settlements_come_in_windows_of_at_most_31_days_and_are_every_payout(sandbox) -> None:
+    world, urls, tenant = sandbox
+    client, wire, _ = client_for(urls, tenant)
+    begin, end = FIRST, LAST + timedelta(days=60)
+    for merchant in tenant["ifood"]["merchant_ids"]:
+        wire.clear()
+        items = [item for envelope in client.settlements(merchant, begin, end) for item in settlement_items(envelope)]
+        got = Counter((i["paymentDate"], Decimal(str(i["amount"])), i["status"]) for i in items)
+        expected = expected_settlement_items(world, merchant, begin, end)
+        assert got == expected
+        assert any(status == "SUCCEED" for _, _, status in expected), "some payouts were paid in the window"
+        ids = [str(item["id"]) for item in items]
+        assert len(ids) == len(set(ids))
+        calls = [httpx.URL(url) for method, url, _, _ in wire if method == "GET" and "/settlements" in url]
+        assert len(calls) == 3, "91 days in windows of at most 31"
+        covered = [
+            (date.fromisoformat(u.params["beginPaymentDate"]), date.fromisoformat(u.params["endPaymentDate"]))
+            for u in calls
+        ]
+        assert all((e - b).days <= 30 for b, e in covered)
+        assert covered[0][0] == begin and covered[-1][1] == end
+        assert all(b == previous_end + timedelta(days=1) for (_, previous_end), (b, _) in itertools.pairwise(covered))
+
+
+def test_settlements_of_a_period_without_payouts_are_iFoods_documented_404_not_an_error(sandbox) -> None:
     _, urls, tenant = sandbox
     client, wire, _ = client_for(urls, tenant)
     merchant = tenant["ifood"]["merchant_ids"][0]
-    begin, end = FIRST, LAST + timedelta(days=60)
-    items = [item for envelope in client.settlements(merchant, begin, end) for item in settlement_items(envelope)]
-    assert items, "a world with sales pays some of them within two months"
-    ids = [str(item["id"]) for item in items]
-    assert len(ids) == len(set(ids))
-    assert all(isinstance(item["amount"], Decimal | int) for item in items)
-    calls = [httpx.URL(url) for method, url, _, _ in wire if method == "GET" and "/settlements" in url]
-    assert len(calls) >= 3
-    covered = []
-    for url in calls:
-        b = date.fromisoformat(url.params["beginPaymentDate"])
-        e = date.fromisoformat(url.params["endPaymentDate"])
-        assert (e - b).days <= 30
-        covered.append((b, e))
-    assert covered[0][0] == begin and covered[-1][1] == end
-
-
-def test_settlements_of_a_period_without_payouts_are_empty_not_an_error(sandbox) -> None:
-    _, urls, tenant = sandbox
-    client, _, _ = client_for(urls, tenant)
-    merchant = tenant["ifood"]["merchant_ids"][0]
     long_before = FIRST - timedelta(days=400)
-    assert [
-        i
-        for e in client.settlements(merchant, long_before, long_before + timedelta(days=5))
-        for i in settlement_items(e)
-    ] == []
+    envelopes = list(client.settlements(merchant, long_before, long_before + timedelta(days=5)))
+    assert envelopes == []
+    assert [status for method, url, status, _ in wire if "/settlements" in url] == [404]
 
 
-def test_anticipations_never_fail_for_a_merchant(sandbox) -> None:
-    _, urls, tenant = sandbox
-    client, _, _ = client_for(urls, tenant)
-    merchant = tenant["ifood"]["merchant_ids"][0]
-    items = [i for e in client.anticipations(merchant, FIRST, LAST + timedelta(days=30)) for i in settlement_items(e)]
-    assert all("type" in item for item in items)
+def test_anticipations_are_every_anticipated_batch_and_no_plan_is_empty(sandbox) -> None:
+    world, urls, tenant = sandbox
+    client, wire, _ = client_for(urls, tenant)
+    with_plan, without_plan = merchants(world)
+    items = [i for e in client.anticipations(with_plan, FIRST, LAST + timedelta(days=30)) for i in settlement_items(e)]
+    expected = sorted(
+        (
+            b.anticipation.date.isoformat(),
+            b.anticipation.amount,
+            b.anticipation.original_amount,
+            b.anticipation.fee,
+            b.expected_date.isoformat(),
+        )
+        for b in world.batches
+        if b.merchant_id == with_plan and b.anticipation is not None
+    )
+    got = sorted(
+        (
+            i["anticipatedPaymentDate"],
+            Decimal(str(i["anticipatedPaymentAmount"])),
+            Decimal(str(i["originalPaymentAmount"])),
+            Decimal(str(i["feeAmount"])),
+            i["originalPaymentDate"],
+        )
+        for i in items
+    )
+    assert got == expected and expected
+    assert all(i["startDateCalculation"] and i["type"].startswith("REPASSE_ANTECIPADO") for i in items)
+
+    wire.clear()
+    assert list(client.anticipations(without_plan, FIRST, LAST + timedelta(days=30))) == []
+    assert [status for method, url, status, _ in wire if "/anticipations" in url] == [404, 404]
 
 
 def test_on_demand_report_is_requested_polled_and_downloaded_without_the_token(sandbox) -> None:
-    _, urls, tenant = sandbox
-    client, wire, _ = client_for(urls, tenant)
+    world, urls, tenant = sandbox
+    client, wire, sleeps = client_for(urls, tenant)
     merchant = tenant["ifood"]["merchant_ids"][0]
     competence = FIRST.strftime("%Y-%m")
     lines = client.reconciliation_report(merchant, competence, poll_timeout_s=120, poll_initial_s=0.2)
-    assert lines, "a month with sales has reconciliation lines"
-    assert {"valor", "pedido_associado_ifood", "fato_gerador", "impacto_no_repasse", "id_saldo"} <= set(lines[0])
-    assert all(isinstance(line["valor"], Decimal) for line in lines if line.get("valor") is not None)
-    assert {line["impacto_no_repasse"] for line in lines} <= {"SIM", "NAO"}
+    events = [e for e in world.events_by_merchant[merchant] if e.business_date.isoformat()[:7] == competence]
+    assert len(lines) == len(events), "one line per financial event of the competence"
+    assert sorted((line["pedido_associado_ifood"], line["valor"]) for line in lines) == sorted(
+        (e.order_id, e.amount) for e in events
+    )
+    assert all(isinstance(line["valor"], Decimal) for line in lines)
+    assert {line["impacto_no_repasse"] for line in lines} == {"SIM"}
 
     posts = [entry for entry in wire if entry[0] == "POST" and entry[1].endswith("/reconciliation/on-demand")]
     assert len(posts) == 1 and posts[0][3], "one request, with the iFood token"
     polls = [entry for entry in wire if entry[0] == "GET" and "/reconciliation/on-demand/" in entry[1]]
-    assert polls and all(entry[3] for entry in polls)
+    assert len(polls) == 2 and all(entry[3] for entry in polls), "the first poll answers created, the second processed"
+    assert sleeps == [0.2]
     downloads = [entry for entry in wire if entry not in posts and entry not in polls and "/oauth/" not in entry[1]]
-    assert downloads and downloads[-1][2] == 200
+    assert [status for _, _, status, _ in downloads] == [200]
     assert not any(has_auth for *_, has_auth in downloads), "the pre-signed link must not get our bearer token"
 
 
@@ -302,25 +430,31 @@ def test_a_second_request_within_the_window_reuses_the_existing_request_id(sandb
     second = client.request_reconciliation(merchant, competence)
     assert second == first
     posts = [entry for entry in wire if entry[0] == "POST" and "/reconciliation/on-demand" in entry[1]]
-    assert len(posts) == 2, "the 409 is read, never retried"
-    assert posts[1][2] in (200, 201, 202, 400, 409)
+    assert [status for _, _, status, _ in posts] == [202, 409], "the 409 is read, never retried"
     assert sleeps == []
 
 
-def test_provider_sync_yields_the_new_financial_tables(sandbox) -> None:
-    _, urls, tenant = sandbox
+def test_provider_sync_yields_every_record_of_the_new_financial_tables(sandbox) -> None:
+    world, urls, tenant = sandbox
     provider = IfoodProvider(
         credentials={"client_id": tenant["ifood"]["client_id"], "client_secret": tenant["ifood"]["client_secret"]},
         external_ids={"merchant_ids": tenant["ifood"]["merchant_ids"]},
         base_url=urls["ifood"],
+        transport=TransportOptions(sleep=lambda seconds: None),
     )
+    last = LAST + timedelta(days=30)
     try:
-        records = list(provider.sync(Interval.for_dates(FIRST, LAST + timedelta(days=30))))
+        records = list(provider.sync(Interval.for_dates(FIRST, last)))
     finally:
         provider.close()
     tables = Counter(r.table for r in records)
-    assert tables["ifood_settlements"] > 0
-    assert tables["ifood_reconciliation_lines"] > 0
+    merchant_ids = tenant["ifood"]["merchant_ids"]
+    assert tables["ifood_settlements"] == sum(
+        sum(expected_settlement_items(world, m, FIRST, last).values()) for m in merchant_ids
+    )
+    assert tables["ifood_anticipations"] == sum(1 for b in world.batches if b.anticipation is not None)
+    assert tables["ifood_reconciliation_lines"] == sum(len(world.events_by_merchant[m]) for m in merchant_ids)
+    assert tables["ifood_sales"] == sum(len(world.sales_by_merchant[m]) for m in merchant_ids)
     for table in ("ifood_settlements", "ifood_anticipations", "ifood_reconciliation_lines"):
         ids = [r.external_id for r in records if r.table == table]
         assert len(ids) == len(set(ids)), f"{table} ids must not collide"

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from plugins.providers.transport import TransportOptions
+
 BUSINESS_TZ = ZoneInfo("America/Sao_Paulo")
 
 
@@ -74,7 +76,8 @@ class Provider(ABC):
     """One external system we extract from.
 
     Subclasses declare which credential and external-id fields they need, so the CLI can
-    validate `integrations add` input before anything is stored.
+    validate `integrations add` input before anything is stored. `transport` (timeouts, retries,
+    sleep and clock) reaches every HTTP call the provider makes; None means the defaults.
     """
 
     name: ClassVar[str]
@@ -89,6 +92,7 @@ class Provider(ABC):
         credentials: Mapping[str, str],
         external_ids: Mapping[str, list[str]],
         base_url: str | None = None,
+        transport: TransportOptions | None = None,
     ) -> None:
         missing = [f for f in self.credential_fields if not credentials.get(f)]
         if missing:
@@ -96,6 +100,7 @@ class Provider(ABC):
         self.credentials = dict(credentials)
         self.external_ids = {k: list(v) for k, v in external_ids.items()}
         self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.transport_options = transport or TransportOptions()
 
     @abstractmethod
     def sync(self, interval: Interval) -> Iterator[RawRecord]:

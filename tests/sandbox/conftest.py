@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from served_sandbox import SMALL, Served
+from served_sandbox import SMALL, FakeClock, Served
 
 from sandbox.options import ServerOptions
 from sandbox.server import start_in_thread
@@ -20,9 +20,11 @@ def small_world() -> World:
 
 @pytest.fixture(scope="session")
 def served(small_world: World) -> Iterator[Served]:
-    """The small world with rate limiting off, so functional tests never trip over it."""
-    base_url, stop = start_in_thread(small_world, port=0, options=ServerOptions().with_rate_limit(None))
-    yield Served(base_url, small_world, small_world.credentials(base_url))
+    """The small world with rate limiting off, so functional tests never trip over it, on a clock
+    the tests advance (on-demand reports are `processed` once it has moved past their delay)."""
+    clock = FakeClock()
+    base_url, stop = start_in_thread(small_world, port=0, options=ServerOptions().with_rate_limit(None), clock=clock)
+    yield Served(base_url, small_world, small_world.credentials(base_url), clock)
     stop()
 
 

@@ -13,13 +13,28 @@ from sandbox.world import World, WorldConfig
 SMALL = WorldConfig(seed=7, tenants=2, stores_per_tenant=2, days=12, orders_per_day=15, bank_noise_per_day=150)
 
 
+class FakeClock:
+    """Monotonic seconds that move only when a test advances them: the sandbox's rate-limit
+    windows and on-demand report ages then follow the test, not the wall clock."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @dataclass(frozen=True)
 class Served:
-    """A running sandbox: its base URL, the world it serves and that world's credentials."""
+    """A running sandbox: its base URL, the world it serves, that world's credentials, its clock."""
 
     base_url: str
     world: World
     credentials: dict[str, Any]
+    clock: FakeClock | None = None
 
     @property
     def pluggy_url(self) -> str:

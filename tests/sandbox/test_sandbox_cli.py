@@ -134,8 +134,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_runs_a_real_server_that_pages_fast() -> None:
-    """`serve` in its own process (as the benchmark runs it); pages read raw, so the rate is the server's."""
+def test_serve_runs_a_real_server_that_pages_every_transaction() -> None:
+    """`serve` in its own process (as the benchmarks run it) pages its world's whole statement.
+
+    How fast it pages is `make bench-sandbox`'s figure, not this test's.
+    """
     port = _free_port()
     knobs = [
         "--seed",
@@ -149,7 +152,7 @@ def test_serve_runs_a_real_server_that_pages_fast() -> None:
         "--orders-per-day",
         "1",
         "--bank-noise-per-day",
-        "5000",
+        "200",
     ]
     server = subprocess.Popen(
         [
@@ -186,18 +189,19 @@ def test_serve_runs_a_real_server_that_pages_fast() -> None:
         )
         key = json.loads(conn.getresponse().read())["apiKey"]
         query: str | None = f"?accountId={creds['account_ids'][0]}"
-        rows, started = 0, time.perf_counter()
+        ids: list[str] = []
         while query:
             conn.request("GET", "/pluggy/v2/transactions" + query, headers={"X-API-KEY": key})
             reply = conn.getresponse()
-            body = reply.read()
-            assert reply.status == 200, body[:200]
-            rows += body.count(b'"accountId":')
-            query = json.loads(body[body.rindex(b'"next":') + 7 : -1])
-        rate = rows / (time.perf_counter() - started)
+            body = json.loads(reply.read())
+            assert reply.status == 200, body
+            ids += [t["id"] for t in body["results"]]
+            query = body["next"]
     finally:
         server.terminate()
         server.wait(10)
-    assert rows >= 150_000
-    print(f"served {rows:,} transactions at {rate:,.0f}/s")
-    assert rate > 30_000, f"only {rate:,.0f} transactions/s"  # ~150k/s on an idle core; CI boxes are busy
+    world = World(
+        WorldConfig(seed=1, tenants=1, stores_per_tenant=1, days=30, orders_per_day=1, bank_noise_per_day=200)
+    )
+    ledger = world.ledgers[creds["account_ids"][0]]
+    assert ids == [ledger.transaction_id(i) for i in range(len(ledger))], "every row once, in order, to the end"

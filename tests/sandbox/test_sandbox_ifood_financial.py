@@ -5,22 +5,19 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import time
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from served_sandbox import Served, ifood_bearer, pluggy_key
+from served_sandbox import FakeClock, Served, ifood_bearer, pluggy_key
 
 from sandbox.bank import KIND_IFOOD_PAYOUT
 from sandbox.calendar import add_business_days
 from sandbox.ifood_financial import anticipated_batches, closing_items, reconciliation_rows, settlement_id
 from sandbox.options import ServerOptions
-from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
 
 FIN = "/ifood/financial/v3.0/merchants/{}"
@@ -43,7 +40,10 @@ def settlements(http: httpx.Client, headers: dict, merchant_id: str, **params: s
     return http.get(FIN.format(merchant_id) + "/settlements", headers=headers, params=params)
 
 
-def poll_until_done(http: httpx.Client, headers: dict, merchant_id: str, request_id: str) -> tuple[list[str], dict]:
+def poll_until_done(
+    http: httpx.Client, headers: dict, merchant_id: str, request_id: str, clock: FakeClock
+) -> tuple[list[str], dict]:
+    """Poll as a client would, the sandbox's clock moving half a second between polls."""
     statuses = []
     url = FIN.format(merchant_id) + f"/reconciliation/on-demand/{request_id}"
     for _ in range(100):
@@ -53,7 +53,7 @@ def poll_until_done(http: httpx.Client, headers: dict, merchant_id: str, request
         statuses.append(body["status"])
         if body["status"] in ("processed", "error"):
             return statuses, body
-        time.sleep(0.1)
+        clock.advance(0.5)
     raise AssertionError(f"never processed: {statuses[-3:]}")
 
 
@@ -294,7 +294,7 @@ def test_on_demand_file_ties_to_settlements(http: httpx.Client, served: Served) 
     assert again.status_code == 409
     assert again.json() == {"code": "409", "message": f"There is already a recent and valid request Id: {request_id}"}
 
-    statuses, done = poll_until_done(http, headers, merchant_id, request_id)
+    statuses, done = poll_until_done(http, headers, merchant_id, request_id, served.clock)
     assert statuses[0] == "created" and statuses[-1] == "processed"
     assert set(done) == {"id", "competence", "status", "downloadPath"} and done["id"] == request_id
     link = urlsplit(done["downloadPath"])
@@ -356,44 +356,37 @@ def test_on_demand_errors(http: httpx.Client, served: Served) -> None:
     reply = http.post(url, json={"competence": "2026-08"}, headers=headers)
     assert reply.status_code == 202
     request_id = reply.json()["requestId"]
-    statuses, done = poll_until_done(http, headers, merchant_id, request_id)
+    statuses, done = poll_until_done(http, headers, merchant_id, request_id, served.clock)
     assert statuses[0] == "created" and done["status"] == "error" and "No financial entries" in done["message"]
     # Another merchant of the same application does not see the request.
     other = FIN.format(merchant(served, store=1)) + f"/reconciliation/on-demand/{request_id}"
     assert http.get(other, headers=headers).status_code == 404
 
 
-@pytest.fixture(scope="module")
-def short_links(served: Served) -> Iterator[tuple[str, Served]]:
-    options = ServerOptions(ifood_ondemand_delay_s=0.0, ifood_download_ttl_s=0.5).with_rate_limit(None)
-    base_url, stop = start_in_thread(served.world, port=0, options=options)
-    yield base_url, Served(base_url, served.world, served.world.credentials(base_url))
-    stop()
-
-
-def test_download_link_expires_and_cannot_be_forged(short_links: tuple[str, Served]) -> None:
-    base_url, served = short_links
-    with httpx.Client(base_url=base_url, timeout=30) as http:
-        headers = ifood_bearer(http, served, tenant=1)
-        merchant_id = merchant(served, tenant=1)
-        reply = http.post(
-            FIN.format(merchant_id) + "/reconciliation/on-demand", json={"competence": "2026-10"}, headers=headers
-        )
-        assert reply.status_code == 202
-        statuses, done = poll_until_done(http, headers, merchant_id, reply.json()["requestId"])
-        assert statuses == ["created", "processed"]
-        link = done["downloadPath"]
-        assert httpx.get(link).status_code == 200
-        expires = int(link.split("expires=")[1].split("&")[0])
-        forged = link.replace(f"expires={expires}", f"expires={expires + 3600}")
-        assert httpx.get(forged).status_code == 403
-        while time.time() <= expires:
-            time.sleep(0.05)
-        expired = httpx.get(link)
-        assert expired.status_code == 403 and b"AccessDenied" in expired.content
-        # Polling again gives a fresh link.
-        _, again = poll_until_done(http, headers, merchant_id, reply.json()["requestId"])
-        assert again["downloadPath"] != link and httpx.get(again["downloadPath"]).status_code == 200
+def test_download_link_expires_and_cannot_be_forged(http: httpx.Client, served: Served) -> None:
+    headers = ifood_bearer(http, served, tenant=1)
+    merchant_id = merchant(served, tenant=1)
+    reply = http.post(
+        FIN.format(merchant_id) + "/reconciliation/on-demand", json={"competence": "2026-10"}, headers=headers
+    )
+    assert reply.status_code in (202, 409)
+    request_id = reply.json().get("requestId") or reply.json()["message"].rsplit(" ", 1)[-1]
+    statuses, done = poll_until_done(http, headers, merchant_id, request_id, served.clock)
+    assert statuses[-1] == "processed"
+    link = done["downloadPath"]
+    assert httpx.get(link).status_code == 200
+    expires = int(link.split("expires=")[1].split("&")[0])
+    forged = link.replace(f"expires={expires}", f"expires={expires + 3600}")
+    assert httpx.get(forged).status_code == 403
+    # Served as if the link's lifetime (300 s) had passed: S3's answer for an expired link.
+    ttl = ServerOptions().ifood_download_ttl_s
+    inject = {"provider": "ifood", "path_prefix": "/_sandbox/files", "responses": [{"advance_clock_s": ttl + 1}]}
+    assert http.post("/_sandbox/faults", json=inject).status_code == 201
+    expired = httpx.get(link)
+    assert expired.status_code == 403 and b"<Code>AccessDenied</Code><Message>Request has expired" in expired.content
+    # Polling again gives a link that downloads.
+    _, again = poll_until_done(http, headers, merchant_id, request_id, served.clock)
+    assert httpx.get(again["downloadPath"]).status_code == 200
 
 
 # ------------------------------------------------------------------ the report lines, world-wide

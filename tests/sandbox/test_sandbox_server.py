@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
+import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from pluggy_sdk.models import GlobalErrorResponse
 from pluggy_sdk_strict import strict
-from served_sandbox import Served, ifood_bearer, pluggy_key
+from served_sandbox import FakeClock, Served, ifood_bearer, pluggy_key
 
 from sandbox.options import ServerOptions
 from sandbox.server import start_in_thread
@@ -87,11 +87,58 @@ def test_fault_count_body_method_and_prefix_matching(http: httpx.Client, served:
     assert http.delete("/_sandbox/faults").json() == {"cleared": 1}
 
 
-def test_a_delay_without_status_lets_the_provider_answer_late(http: httpx.Client, served: Served) -> None:
-    inject(http, provider="pluggy", path_prefix="/auth", responses=[{"delay_s": 0.3}])
-    started = time.perf_counter()
-    pluggy_key(http, served)
-    assert time.perf_counter() - started >= 0.3
+def test_a_delay_beyond_the_clients_timeout_is_a_timeout_then_the_provider_answers(
+    http: httpx.Client, served: Served
+) -> None:
+    inject(http, provider="pluggy", path_prefix="/auth", responses=[{"delay_s": 0.5}])
+    creds = served.tenant()["pluggy"]
+    body = {"clientId": creds["client_id"], "clientSecret": creds["client_secret"]}
+    with pytest.raises(httpx.ReadTimeout):
+        http.post("/pluggy/auth", json=body, timeout=httpx.Timeout(5.0, read=0.05))
+    assert http.post("/pluggy/auth", json=body).status_code == 200, "the delay was consumed once"
+
+
+def test_mangled_answers_truncate_corrupt_or_replace_the_providers_body(http: httpx.Client, served: Served) -> None:
+    headers = pluggy_key(http, served)
+    params = {"accountId": served.tenant()["pluggy"]["account_ids"][0]}
+    whole = http.get("/pluggy/v2/transactions", params=params, headers=headers).content
+    inject(http, provider="pluggy", path_prefix="/v2/transactions", responses=[{"truncate": "body"}])
+    cut = http.get("/pluggy/v2/transactions", params=params, headers=headers)
+    assert cut.status_code == 200 and cut.content == whole[: len(whole) // 2]
+    inject(http, provider="pluggy", path_prefix="/v2/transactions", responses=[{"truncate": "connection"}])
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.get("/pluggy/v2/transactions", params=params, headers=headers)
+    corrupt = {"path": "amount", "value": "131,8,9", "nth": 2}
+    inject(http, provider="pluggy", path_prefix="/v2/transactions", responses=[{"corrupt": corrupt}])
+    results = http.get("/pluggy/v2/transactions", params=params, headers=headers).json()["results"]
+    clean = json.loads(whole)["results"]
+    assert results[2]["amount"] == "131,8,9" and results[:2] + results[3:] == clean[:2] + clean[3:]
+    inject(
+        http,
+        provider="pluggy",
+        path_prefix="/v2/transactions",
+        responses=[{"corrupt": {"path": "date", "delete": True}}],
+    )
+    assert "date" not in http.get("/pluggy/v2/transactions", params=params, headers=headers).json()["results"][0]
+    html = {"status": 502, "raw_body": "<html>Bad Gateway</html>", "content_type": "text/html"}
+    inject(http, provider="pluggy", path_prefix="/v2/transactions", responses=[html])
+    reply = http.get("/pluggy/v2/transactions", params=params, headers=headers)
+    assert (reply.status_code, reply.headers["content-type"], reply.text) == (
+        502,
+        "text/html",
+        "<html>Bad Gateway</html>",
+    )
+    assert http.get("/_sandbox/faults").json() == []
+
+
+def test_a_corruption_that_matches_nothing_is_a_visible_500(http: httpx.Client, served: Served) -> None:
+    headers = pluggy_key(http, served)
+    params = {"accountId": served.tenant()["pluggy"]["account_ids"][0]}
+    inject(
+        http, provider="pluggy", path_prefix="/v2/transactions", responses=[{"corrupt": {"path": "nope", "value": 1}}]
+    )
+    reply = http.get("/pluggy/v2/transactions", params=params, headers=headers)
+    assert reply.status_code == 500 and "no" in reply.json()["sandbox_error"]
 
 
 @pytest.mark.parametrize(
@@ -102,6 +149,14 @@ def test_a_delay_without_status_lets_the_provider_answer_late(http: httpx.Client
         {"provider": "pluggy", "responses": [{"status": 99}]},
         {"provider": "pluggy", "path_prefix": "v2", "responses": [{"status": 500}]},
         {"provider": "pluggy", "responses": [{"status": 500}], "count": 0},
+        {"provider": "pluggy", "responses": [{"truncate": "half"}]},
+        {"provider": "pluggy", "responses": [{"status": 200, "truncate": "body"}]},
+        {"provider": "pluggy", "responses": [{"raw_body": "<html>"}]},
+        {"provider": "pluggy", "responses": [{"status": 200, "raw_body": "x", "body": {}}]},
+        {"provider": "pluggy", "responses": [{"corrupt": {"path": "amount"}}]},
+        {"provider": "pluggy", "responses": [{"corrupt": {"path": "amount", "value": 1}, "truncate": "body"}]},
+        {"provider": "pluggy", "responses": [{"advance_clock_s": -1}]},
+        {"provider": "pluggy", "responses": [{"stauts": 500}]},
     ],
 )
 def test_bad_fault_specs_are_refused(http: httpx.Client, spec: dict) -> None:
@@ -118,45 +173,49 @@ def test_unknown_paths_answer_in_the_providers_style(http: httpx.Client) -> None
 
 
 @pytest.fixture(scope="module")
-def limited() -> Iterator[tuple[str, World]]:
+def limited() -> Iterator[tuple[str, World, FakeClock]]:
     world = World(TINY)
+    clock = FakeClock()
     options = ServerOptions(pluggy_rate_limit=3, ifood_rate_limit=2, ifood_token_rate_limit=2, rate_limit_window_s=1.5)
-    base_url, stop = start_in_thread(world, port=0, options=options)
-    yield base_url, world
+    base_url, stop = start_in_thread(world, port=0, options=options, clock=clock)
+    yield base_url, world, clock
     stop()
 
 
-def test_pluggy_counts_per_endpoint_and_answers_its_429(limited: tuple[str, World]) -> None:
-    base_url, world = limited
+def test_pluggy_counts_per_endpoint_and_answers_its_429(limited: tuple[str, World, FakeClock]) -> None:
+    base_url, world, clock = limited
     creds = world.credentials(base_url)["tenants"][0]["pluggy"]
     body = {"clientId": creds["client_id"], "clientSecret": creds["client_secret"]}
     with httpx.Client(base_url=base_url) as http:
-        time.sleep(1.5)  # a fresh window
+        clock.advance(1.5)  # a fresh window
         statuses = [http.post("/pluggy/auth", json=body).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
+        clock.advance(0.4)
         refused = http.post("/pluggy/auth", json=body)
         assert refused.json() == TOO_MANY
         strict(GlobalErrorResponse, refused.json())
         assert refused.headers["ratelimit-limit"] == "3"
-        assert 1 <= int(refused.headers["retry-after"]) == int(refused.headers["ratelimit-reset"]) <= 2
+        assert refused.headers["retry-after"] == refused.headers["ratelimit-reset"] == "2", "1.1 s left, rounded up"
         key = {"X-API-KEY": http.post("/pluggy/auth", json=body).json().get("apiKey", "")}
         item = http.get(f"/pluggy/items/{creds['item_ids'][0]}", headers=key)
-        assert item.status_code in (200, 403), "another endpoint has its own bucket"
-        time.sleep(int(refused.headers["retry-after"]) + 0.1)
-        assert http.post("/pluggy/auth", json=body).status_code == 200
+        assert item.status_code == 403, "another endpoint has its own bucket (the refused key is empty: 403)"
+        clock.advance(1.0)
+        assert http.post("/pluggy/auth", json=body).status_code == 429, "still the same window"
+        clock.advance(0.1)
+        assert http.post("/pluggy/auth", json=body).status_code == 200, "the window has reset"
 
 
-def test_ifood_429_has_retry_after_and_x_ratelimit_headers(limited: tuple[str, World]) -> None:
-    base_url, world = limited
+def test_ifood_429_has_retry_after_and_x_ratelimit_headers(limited: tuple[str, World, FakeClock]) -> None:
+    base_url, world, clock = limited
     creds = world.credentials(base_url)["tenants"][0]["ifood"]
     form = {"grantType": "client_credentials", "clientId": creds["client_id"], "clientSecret": creds["client_secret"]}
     with httpx.Client(base_url=base_url) as http:
-        time.sleep(1.5)
+        clock.advance(1.5)
         replies = [http.post("/ifood/authentication/v1.0/oauth/token", data=form) for _ in range(3)]
         assert [r.status_code for r in replies] == [200, 200, 429]
         headers = replies[-1].headers
         assert headers["x-ratelimit-limit"] == "2" and headers["x-ratelimit-remaining"] == "0"
-        assert int(headers["retry-after"]) >= 1 and headers["x-ratelimit-reset"] == headers["retry-after"]
+        assert headers["retry-after"] == headers["x-ratelimit-reset"] == "2"
         assert replies[-1].json()["error"]["code"] == "TooManyRequests"
 
 

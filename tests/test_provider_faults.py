@@ -1,0 +1,410 @@
+"""Every provider against every way a provider misbehaves: a real sync must absorb it or fail whole.
+
+Each test runs `ingestion.sync.run_sync` (the DAG's own entry point) against a clean warehouse and
+the sandbox served over a socket, with one fault queued through the sandbox's control surface
+(`sandbox/control.py`). Transient faults (one 5xx, one timeout, one 429, one dropped connection,
+one expired download link) must end with raw tables identical to a clean run's; everything else
+must fail with its specific error class, leave every raw table empty and record a `failed` sync
+run naming the error (design.md, "Completeness").
+
+The table is providers × fault classes. A fault class is written once, in terms of a provider's
+`ProviderCase` (where its main listing is, which field holds money, …), so a new provider gets
+the whole suite by adding one `ProviderCase` to `CASES`; a class that needs something a provider
+does not have (a pre-signed download) is left out for it.
+
+Retries and polls wait through a recording fake `sleep` (no wall-clock time); only the timeout
+classes spend real time (a 0.5 s read timeout). One world and one served sandbox serve the module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from ingestion import integrations
+from ingestion.raw_writer import RAW_TABLES
+from ingestion.sync import run_sync
+from ingestion.vault import Keyring, new_key_spec
+from plugins.providers.base import Interval
+from plugins.providers.errors import (
+    AuthenticationError,
+    IncompleteExtractionError,
+    NotLinkedError,
+    ProviderError,
+    RateLimitedError,
+    ResponseShapeError,
+)
+from plugins.providers.ifood import REPORT_LINK_ATTEMPTS
+from plugins.providers.registry import provider_class
+from plugins.providers.transport import RetryPolicy, TransportOptions
+from sandbox.options import ServerOptions
+from sandbox.server import start_in_thread
+from sandbox.world import World, WorldConfig
+
+# One tenant, two stores (one with an anticipation plan, one without), ten days.
+CONFIG = WorldConfig(
+    seed=31, tenants=1, stores_per_tenant=2, days=10, orders_per_day=12, bank_noise_per_day=60, anticipation_rate=0.2
+)
+INTERVAL = Interval.for_dates(CONFIG.start, CONFIG.start + timedelta(days=CONFIG.days - 1))
+RETRIES = 2  # so "beyond the retries" is three faulty answers in a row
+TIMEOUT_S = 0.5
+HTML = "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>"
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+@dataclass(frozen=True)
+class ProviderCase:
+    """Where a provider keeps what the fault classes aim at. `{id}` is its first external id."""
+
+    name: str
+    listing: str  # path prefix of the paged listing that carries most records
+    money_field: str  # dotted path of a money field in one of its records
+    required_field: str  # a required field of those records
+    record_named: str  # regex: how an error names the listing's 4th record
+    stated_total: tuple[str, str]  # (path prefix, dotted path) of a total the provider states
+    meaningful_404: str  # a path whose 404, in the provider's own body, means something
+    download: str | None = None  # pre-signed downloads (files), if the provider has any
+    download_money_column: str | None = None
+
+    def at(self, template: str, external_ids: dict[str, list[str]]) -> str:
+        first = next(iter(external_ids.values()))[0]
+        return template.format(id=first)
+
+
+CASES = (
+    ProviderCase(
+        name="ifood",
+        listing="/financial/v3.0/merchants/{id}/sales",
+        money_field="saleGrossValue.bag",
+        required_field="currentStatus",
+        record_named=rf"record sales\[3\], id '{UUID}'",
+        stated_total=("/financial/v3.0/merchants/{id}/sales", "total"),
+        meaningful_404="/financial/v3.0/merchants/{id}/anticipations",  # 404 = no anticipation plan
+        download="/_sandbox/files",
+        download_money_column="valor",
+    ),
+    ProviderCase(
+        name="pluggy",
+        listing="/v2/transactions",
+        money_field="amount",
+        required_field="date",
+        record_named=rf"record results\[3\], id '{UUID}'",
+        stated_total=("/accounts", "total"),
+        meaningful_404="/items/{id}",  # 404 = the item is gone
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Faults to queue (path prefix → sandbox responses) and what the sync must then do.
+
+    `expect` None means absorbed: raw ends identical to a clean run. Otherwise the sync raises
+    exactly that class, with a message matching `message`.
+    """
+
+    faults: list[tuple[str, list[dict[str, Any]]]]
+    expect: type[ProviderError] | None = None
+    message: str = ""
+    waits: tuple[float, ...] = ()  # waits the transport must have asked for (Retry-After)
+    timeout_s: float | None = None  # a read timeout for this scenario's sync
+
+
+def _many(response: dict[str, Any]) -> list[dict[str, Any]]:
+    return [response] * (RETRIES + 1)
+
+
+def _on(path: str, *responses: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    return [(path, list(responses))]
+
+
+FaultClass = Callable[[ProviderCase], Scenario | None]
+
+FAULT_CLASSES: dict[str, FaultClass] = {
+    # --- absorbed by the transport's retries: the sync ends as if nothing happened
+    "server_error_once": lambda c: Scenario(_on(c.listing, {"status": 503})),
+    "rate_limited_once": lambda c: Scenario(
+        _on(c.listing, {"status": 429, "headers": {"Retry-After": "7"}}), waits=(7.0,)
+    ),
+    "timeout_once": lambda c: Scenario(_on(c.listing, {"delay_s": 2 * TIMEOUT_S}), timeout_s=TIMEOUT_S),
+    "connection_dropped_once": lambda c: Scenario(_on(c.listing, {"truncate": "connection"})),
+    "expired_link_once": lambda c: Scenario(_on(c.download, {"advance_clock_s": 3600})) if c.download else None,
+    # --- beyond the retries: a retryable failure, nothing landed
+    "server_errors_beyond_retries": lambda c: Scenario(
+        _on(c.listing, *_many({"status": 503})), ProviderError, rf"^{c.name}: GET .* answered 503 after 3 attempts"
+    ),
+    "timeouts_beyond_retries": lambda c: Scenario(
+        _on(c.listing, *_many({"delay_s": 2 * TIMEOUT_S})),
+        ProviderError,
+        rf"^{c.name}: GET .* timed out on all 3 attempts",
+        timeout_s=TIMEOUT_S,
+    ),
+    "rate_limited_beyond_retries": lambda c: Scenario(
+        _on(c.listing, *_many({"status": 429, "headers": {"Retry-After": "1"}})),
+        RateLimitedError,
+        rf"^{c.name}: GET .* answered 429",
+    ),
+    "expired_link_every_time": lambda c: (
+        Scenario(
+            _on(c.download, *[{"advance_clock_s": 3600}] * REPORT_LINK_ATTEMPTS),
+            ProviderError,
+            rf"^{c.name}: the reconciliation file .* refused \(403",
+        )
+        if c.download
+        else None
+    ),
+    # --- not the documented shape: fail loudly, whatever the status said
+    "empty_object_200": lambda c: Scenario(
+        _on(c.listing, {"status": 200, "body": {}}), ResponseShapeError, "missing required field"
+    ),
+    "message_object_200": lambda c: Scenario(
+        _on(c.listing, {"status": 200, "body": {"message": "OK"}}), ResponseShapeError, "missing required field"
+    ),
+    "list_instead_of_object_200": lambda c: Scenario(
+        _on(c.listing, {"status": 200, "body": []}), ResponseShapeError, "not the documented shape|list of 0"
+    ),
+    "html_page_200": lambda c: Scenario(
+        _on(c.listing, {"status": 200, "raw_body": HTML, "content_type": "text/html"}),
+        ResponseShapeError,
+        "a text/html body instead of JSON",
+    ),
+    "html_404_where_404_means_something": lambda c: Scenario(
+        _on(c.meaningful_404, {"status": 404, "raw_body": HTML, "content_type": "text/html"}),
+        ResponseShapeError,
+        r"answered 404 with a body that is not \w+'s error envelope, so not its documented 404 \(text/html",
+    ),
+    "truncated_json": lambda c: Scenario(_on(c.listing, {"truncate": "body"}), ResponseShapeError, "truncated JSON"),
+    "malformed_amount_in_a_record": lambda c: Scenario(
+        _on(c.listing, {"corrupt": {"path": c.money_field, "value": "131,8,9", "nth": 3}}),
+        ResponseShapeError,
+        c.record_named,
+    ),
+    "missing_required_field_in_a_record": lambda c: Scenario(
+        _on(c.listing, {"corrupt": {"path": c.required_field, "delete": True, "nth": 3}}),
+        ResponseShapeError,
+        rf"missing required field `{c.required_field}`.*{c.record_named}",
+    ),
+    "malformed_amount_in_a_file": lambda c: (
+        Scenario(
+            _on(c.download, {"corrupt": {"path": c.download_money_column, "value": "131,8,9", "nth": 4}}),
+            ResponseShapeError,
+            rf"line 6, column {c.download_money_column}: '131,8,9' is not a number",
+        )
+        if c.download
+        else None
+    ),
+    "truncated_file": lambda c: (
+        Scenario(_on(c.download, {"truncate": "body"}), ResponseShapeError, "not a complete gzip file")
+        if c.download
+        else None
+    ),
+    # --- the provider's own totals do not add up
+    "stated_total_not_fetched": lambda c: Scenario(
+        _on(c.stated_total[0], {"corrupt": {"path": c.stated_total[1], "value": 999_999}}),
+        IncompleteExtractionError,
+        "999999",
+    ),
+    # --- the provider's own 404 where it is not a documented "nothing here": the id is not reachable
+    "provider_404_where_404_means_something": lambda c: Scenario(
+        _on(c.meaningful_404, {"status": 404}), NotLinkedError, "not (found|reachable)"
+    ),
+}
+
+TABLE = [
+    pytest.param(case, name, id=f"{case.name}-{name}")
+    for case in CASES
+    for name, fault_class in FAULT_CLASSES.items()
+    if fault_class(case) is not None
+]
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+@dataclass
+class Sandbox:
+    base_url: str
+    world: World
+    tenant: dict[str, Any]
+    urls: dict[str, str]
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    world = World(CONFIG)
+    options = ServerOptions(ifood_ondemand_delay_s=0).with_rate_limit(None)
+    base_url, stop = start_in_thread(world, port=0, options=options)
+    creds = world.credentials(base_url)
+    yield Sandbox(base_url, world, creds["tenants"][0], creds["base_urls"])
+    stop()
+
+
+@pytest.fixture(autouse=True)
+def no_faults(sandbox: Sandbox) -> Iterator[None]:
+    with sandbox.http() as http:
+        http.delete("/_sandbox/faults")
+    yield
+    with sandbox.http() as http:
+        http.delete("/_sandbox/faults")
+
+
+KEYRING = Keyring.parse(new_key_spec("faults"))
+
+
+class Waits(list[float]):
+    """The transport's sleep: records every wait, spends none."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def external_ids(case: ProviderCase, sandbox: Sandbox) -> dict[str, list[str]]:
+    return {f: list(sandbox.tenant[case.name][f]) for f in provider_class(case.name).external_id_fields}
+
+
+def sync(
+    url: str,
+    case: ProviderCase,
+    sandbox: Sandbox,
+    *,
+    waits: Waits | None = None,
+    timeout_s: float | None = None,
+    ids: dict[str, list[str]] | None = None,
+    secret: str | None = None,
+) -> None:
+    """Register the tenant's integration for `case` and run one real sync over the world's days."""
+    cls = provider_class(case.name)
+    credentials = {f: sandbox.tenant[case.name][f] for f in cls.credential_fields}
+    if secret is not None:
+        credentials["client_secret"] = secret
+    with psycopg.connect(url) as conn:
+        integration = integrations.add(
+            conn,
+            KEYRING,
+            tenant_id=sandbox.tenant["tenant_id"],
+            provider=case.name,
+            credentials=credentials,
+            external_ids=ids or external_ids(case, sandbox),
+            base_url=sandbox.urls[case.name],
+        )
+    options = TransportOptions(
+        retry=RetryPolicy(max_retries=RETRIES), sleep=waits if waits is not None else Waits(), timeout=timeout_s
+    )
+    run_sync(url, integration.integration_id, INTERVAL, keyring=KEYRING, transport=options)
+
+
+def raw_rows(url: str) -> dict[str, set[tuple[str, str, str, str]]]:
+    """Every raw row by table: (tenant, external id, key, payload hash)."""
+    with psycopg.connect(url) as conn:
+        return {
+            table: set(conn.execute(f"select tenant_id, external_id, {key}, payload_hash from raw.{table}").fetchall())
+            for table, key in RAW_TABLES.items()
+        }
+
+
+def sync_runs(url: str) -> list[tuple[str, str | None]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select status, error from ops.sync_runs order by sync_run_id").fetchall()
+
+
+@pytest.fixture(scope="module")
+def clean_rows(sandbox: Sandbox, clean_module_warehouse: str) -> dict[str, dict[str, set]]:
+    """Per provider, the raw rows a fault-free sync lands, by table (its own tables; the others stay empty).
+
+    Providers write disjoint raw tables, so one clean warehouse holds every provider's clean run.
+    """
+    for case in CASES:
+        sync(clean_module_warehouse, case, sandbox)
+    landed = raw_rows(clean_module_warehouse)
+    return {
+        case.name: {
+            table: rows if table in provider_class(case.name).raw_tables else set() for table, rows in landed.items()
+        }
+        for case in CASES
+    }
+
+
+# --------------------------------------------------------------------------------- tests
+
+
+def test_every_provider_is_in_the_fault_table() -> None:
+    from plugins.providers.registry import PROVIDERS
+
+    assert {case.name for case in CASES} == set(PROVIDERS), "a new provider needs its ProviderCase here"
+
+
+def test_a_clean_run_lands_every_raw_table_of_the_provider(clean_rows: dict[str, dict[str, set]]) -> None:
+    for case in CASES:
+        rows = clean_rows[case.name]
+        for table in provider_class(case.name).raw_tables:
+            assert rows[table], f"{case.name}: a clean sync of the sandbox world lands rows in {table}"
+
+
+@pytest.mark.parametrize(("case", "fault_class"), TABLE)
+def test_fault(
+    case: ProviderCase, fault_class: str, sandbox: Sandbox, clean_rows: dict[str, dict[str, set]], clean_warehouse: str
+) -> None:
+    expected_rows = clean_rows[case.name]
+    scenario = FAULT_CLASSES[fault_class](case)
+    assert scenario is not None
+    ids = external_ids(case, sandbox)
+    with sandbox.http() as http:
+        for path, responses in scenario.faults:
+            spec = {"provider": case.name, "path_prefix": case.at(path, ids), "responses": responses}
+            reply = http.post("/_sandbox/faults", json=spec)
+            assert reply.status_code == 201, reply.text
+    waits = Waits()
+
+    if scenario.expect is None:
+        sync(clean_warehouse, case, sandbox, waits=waits, timeout_s=scenario.timeout_s)
+        assert raw_rows(clean_warehouse) == expected_rows, "an absorbed fault must leave what a clean run leaves"
+        assert [status for status, _ in sync_runs(clean_warehouse)] == ["success"]
+        for wait in scenario.waits:
+            assert wait in waits, f"the transport should have waited {wait}s as told; it waited {waits}"
+    else:
+        with pytest.raises(ProviderError) as raised:
+            sync(clean_warehouse, case, sandbox, waits=waits, timeout_s=scenario.timeout_s)
+        error = raised.value
+        assert type(error) is scenario.expect, f"{type(error).__name__}: {error}"
+        assert re.search(scenario.message, str(error)), str(error)
+        assert case.name in str(error)
+        assert all(not rows for rows in raw_rows(clean_warehouse).values()), "nothing of a failed sync may land"
+        [(status, recorded)] = sync_runs(clean_warehouse)
+        assert status == "failed" and recorded.startswith(f"{scenario.expect.__name__}: ")
+
+    with sandbox.http() as http:
+        assert http.get("/_sandbox/faults").json() == [], "every queued fault must have been met"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_a_mistyped_external_id_is_not_linked_naming_the_id(
+    case: ProviderCase, sandbox: Sandbox, clean_warehouse: str
+) -> None:
+    ids = external_ids(case, sandbox)
+    field_name, values = next(iter(ids.items()))
+    wrong = values[0][:-1] + ("0" if values[0][-1] != "0" else "1")
+    with pytest.raises(NotLinkedError) as raised:
+        sync(clean_warehouse, case, sandbox, ids={**ids, field_name: [wrong, *values[1:]]})
+    assert wrong in str(raised.value) and not raised.value.retryable
+    assert all(not rows for rows in raw_rows(clean_warehouse).values())
+    assert sync_runs(clean_warehouse)[0][0] == "failed"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_wrong_credentials_are_an_authentication_error(
+    case: ProviderCase, sandbox: Sandbox, clean_warehouse: str
+) -> None:
+    with pytest.raises(AuthenticationError) as raised:
+        sync(clean_warehouse, case, sandbox, secret="not-the-secret")
+    assert f"{case.name} refused the credentials (401)" in str(raised.value) and not raised.value.retryable
+    assert all(not rows for rows in raw_rows(clean_warehouse).values())
