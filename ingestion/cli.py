@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -148,18 +149,60 @@ def _embedded_only(action: str) -> None:
 
 @integrations_app.command("add")
 def integrations_add(
+    ctx: typer.Context,
     tenant: Annotated[str, typer.Option(help="Tenant id every row of this integration carries.")],
     provider: Annotated[str, typer.Option(help="Provider name, e.g. pluggy or ifood.")],
-    credential: Annotated[list[str], typer.Option(help="NAME=VALUE, e.g. client_id=...; repeatable.")] = [],  # noqa: B006
+    credential: Annotated[
+        list[str], typer.Option(help="NAME=VALUE for a field that is not secret, e.g. client_id=...; repeatable.")
+    ] = [],  # noqa: B006
+    credentials_stdin: Annotated[
+        bool, typer.Option(help="Read credentials from standard input: a JSON object or NAME=VALUE lines.")
+    ] = False,
+    credentials_file: Annotated[
+        Path | None, typer.Option(help="Read credentials from this file (JSON object or NAME=VALUE lines).")
+    ] = None,
+    allow_secret_in_args: Annotated[
+        bool, typer.Option(help="Accept a secret in --credential / --webhook-secret (visible in ps and history).")
+    ] = False,
     external_id: Annotated[list[str], typer.Option(help="NAME=ID[,ID], e.g. item_ids=...; repeatable.")] = [],  # noqa: B006
     name: Annotated[str, typer.Option(help="Distinguishes several integrations of one provider.")] = "default",
     base_url: Annotated[str | None, typer.Option(help="API base URL; default: the provider's real one.")] = None,
     webhook_secret: Annotated[
-        str | None, typer.Option(envvar="CONCILIADOR_WEBHOOK_SECRET", help="Stored encrypted.")
+        str | None,
+        typer.Option(
+            envvar="CONCILIADOR_WEBHOOK_SECRET",
+            help="Stored encrypted; give it by CONCILIADOR_WEBHOOK_SECRET or as webhook_secret on stdin / in the file.",
+        ),
     ] = None,
 ) -> None:
-    """Add (or replace) an integration; credentials are stored AES-256-GCM encrypted."""
-    creds = {k: v[-1] if v else "" for k, v in parse_pairs(credential, "--credential").items()}
+    """Add (or replace) an integration; credentials are stored AES-256-GCM encrypted.
+
+    Secrets come from standard input, a file, CONCILIADOR_CREDENTIAL_<FIELD> variables or a
+    hidden prompt, never from arguments (every local user can read those).
+    """
+    from ingestion.credentials_input import WEBHOOK_SECRET, gather
+    from plugins.providers.errors import UnknownProviderError
+    from plugins.providers.registry import provider_class
+
+    try:
+        cls = provider_class(provider)
+    except UnknownProviderError as exc:
+        raise UserError(str(exc)) from None
+    from_args = {k: v[-1] if v else "" for k, v in parse_pairs(credential, "--credential").items()}
+    source = ctx.get_parameter_source("webhook_secret")  # typer vendors click: compare by name
+    if webhook_secret is not None and getattr(source, "name", None) != "ENVIRONMENT":
+        from_args[WEBHOOK_SECRET] = webhook_secret
+    interactive = not credentials_stdin and sys.stdin.isatty()
+    creds = gather(
+        cls,
+        from_args=from_args,
+        stdin_text=sys.stdin.read() if credentials_stdin else None,
+        file=credentials_file,
+        allow_secret_in_args=allow_secret_in_args,
+        prompt=(lambda field, hidden: typer.prompt(field, hide_input=hidden)) if interactive else None,
+        warn=lambda message: typer.secho(message, err=True, fg="yellow"),
+    )
+    secret = creds.pop(WEBHOOK_SECRET, None) or webhook_secret
     with connect() as conn:
         integration = integrations_store.add(
             conn,
@@ -170,7 +213,7 @@ def integrations_add(
             external_ids=parse_pairs(external_id, "--external-id"),
             name=name,
             base_url=base_url,
-            webhook_secret=webhook_secret,
+            webhook_secret=secret,
         )
     typer.echo(
         f"Integration {integration.integration_id} ({integration.tenant_id}/{integration.provider}/{integration.name}) is active."

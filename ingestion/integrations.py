@@ -50,7 +50,10 @@ def add(
         raise UserError("The tenant id is empty; pass --tenant with a non-empty id.")
     missing = [f for f in cls.credential_fields if not str(credentials.get(f, "")).strip()]
     if missing:
-        raise UserError(f"{provider} needs credentials {', '.join(missing)}; pass them with --credential NAME=VALUE.")
+        raise UserError(
+            f"{provider} needs credentials {', '.join(missing)}; give them on standard input (--credentials-stdin), "
+            "from a file (--credentials-file), in CONCILIADOR_CREDENTIAL_<NAME> variables, or at the prompt."
+        )
     ids = {key: [str(v) for v in values if str(v).strip()] for key, values in external_ids.items()}
     empty = [f for f in cls.external_id_fields if not ids.get(f)]
     if empty:

@@ -14,6 +14,7 @@ import importlib.metadata
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -52,6 +53,27 @@ def warehouse_url() -> str:
     else:
         os.environ["DATABASE_URL"] = previous
     drop_database(name)
+
+
+@pytest.fixture
+def other_checkout_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A second checkout's state folder (its own embedded server, stopped and removed afterwards).
+
+    It lives under the test state folder rather than pytest's tmp_path: pytest resets its
+    /tmp/pytest-of-USER to mode 0700 whenever any session starts, which would lock the
+    unprivileged server user out of a data directory below it.
+    """
+    import shutil
+
+    from ingestion.pg_server import EmbeddedServer
+
+    home = Path(os.environ["CONCILIADOR_HOME"]) / "other-checkouts" / uuid.uuid4().hex[:8]
+    home.mkdir(parents=True)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("CONCILIADOR_HOME", str(home))
+    yield home
+    EmbeddedServer(pgdata=home / "pgdata", port=0).stop()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 # Schemas dbt builds. Its staging, intermediate and mart models are incremental, so emptying

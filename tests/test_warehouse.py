@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -16,18 +15,8 @@ from ingestion.pg_server import DATABASE_NAME
 from ingestion.warehouse import EmbeddedServer, admin_url, check_reachable, database_url, prepare_warehouse
 
 
-@pytest.fixture
-def own_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A second checkout's state folder (its own embedded server), stopped afterwards."""
-    home = tmp_path / "other-checkout"
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("CONCILIADOR_HOME", str(home))
-    yield home
-    EmbeddedServer.default().stop()
-
-
 def test_a_second_checkout_gets_its_own_server_not_the_one_on_its_port(
-    warehouse_url: str, own_checkout: Path, monkeypatch: pytest.MonkeyPatch
+    warehouse_url: str, other_checkout_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     busy_port = psycopg.conninfo.conninfo_to_dict(warehouse_url)["port"]
     monkeypatch.setenv("CONCILIADOR_PG_PORT", str(busy_port))
@@ -38,20 +27,20 @@ def test_a_second_checkout_gets_its_own_server_not_the_one_on_its_port(
     assert started.is_running()
     with psycopg.connect(admin_url()) as conn:
         served = conn.execute("select current_setting('data_directory')").fetchone()[0]
-    assert served == str((own_checkout / "pgdata").resolve())
+    assert served == str((other_checkout_home / "pgdata").resolve())
     assert database_url() == url, "a second call reuses the running server"
     assert EmbeddedServer.default().stop()
     assert not EmbeddedServer.default().is_running()
 
 
-def test_the_embedded_server_wants_passwords_and_the_pipeline_is_no_superuser(own_checkout: Path) -> None:
+def test_the_embedded_server_wants_passwords_and_the_pipeline_is_no_superuser(other_checkout_home: Path) -> None:
     url = prepare_warehouse()
     parts = psycopg.conninfo.conninfo_to_dict(url)
     assert parts["user"] == pg_auth.OWNER and parts["dbname"] == DATABASE_NAME
 
-    passwords_file = own_checkout / "pgpass"
+    passwords_file = other_checkout_home / "pgpass"
     assert stat.S_IMODE(passwords_file.stat().st_mode) == 0o600
-    assert _auth_methods(own_checkout / "pgdata") == {"scram-sha-256"}
+    assert _auth_methods(other_checkout_home / "pgdata") == {"scram-sha-256"}
 
     for user in (pg_auth.OWNER, pg_auth.SUPERUSER):
         for password in ("wrong", ""):
@@ -74,9 +63,9 @@ def test_the_embedded_server_wants_passwords_and_the_pipeline_is_no_superuser(ow
             conn.execute("copy (select 1) to program 'true'")
 
 
-def test_a_trust_era_data_directory_is_secured_in_place(own_checkout: Path) -> None:
+def test_a_trust_era_data_directory_is_secured_in_place(other_checkout_home: Path) -> None:
     """What earlier versions left: trust authentication, every object the superuser's, a port file."""
-    pgdata = own_checkout / "pgdata"
+    pgdata = other_checkout_home / "pgdata"
     port = _start_trust_era_server(pgdata)
     old = f"postgresql://postgres@127.0.0.1:{port}"
     with psycopg.connect(f"{old}/postgres", autocommit=True) as conn:
@@ -85,8 +74,8 @@ def test_a_trust_era_data_directory_is_secured_in_place(own_checkout: Path) -> N
         conn.execute("create schema raw; create table raw.kept (id bigserial primary key, note text)")
         conn.execute("insert into raw.kept (note) values ('loaded before the upgrade')")
         conn.execute("create schema marts; create view marts.v as select note from raw.kept")
-    (own_checkout / "warehouse.json").write_text(json.dumps({"port": port}))
-    assert not (own_checkout / "pgpass").exists()
+    (other_checkout_home / "warehouse.json").write_text(json.dumps({"port": port}))
+    assert not (other_checkout_home / "pgpass").exists()
 
     url = prepare_warehouse()
 
@@ -106,17 +95,17 @@ def test_a_trust_era_data_directory_is_secured_in_place(own_checkout: Path) -> N
         assert owners == {(pg_auth.OWNER,)}
 
 
-def test_a_data_directory_of_another_major_version_is_one_clear_sentence(own_checkout: Path) -> None:
-    pgdata = own_checkout / "pgdata"
+def test_a_data_directory_of_another_major_version_is_one_clear_sentence(other_checkout_home: Path) -> None:
+    pgdata = other_checkout_home / "pgdata"
     pgdata.mkdir(parents=True)
     (pgdata / "PG_VERSION").write_text("16\n")
     with pytest.raises(UserError, match=r"holds a PostgreSQL 16 warehouse .* cannot open: carry it over with"):
         database_url()
 
 
-def test_lost_passwords_are_explained_and_can_be_reset(own_checkout: Path) -> None:
+def test_lost_passwords_are_explained_and_can_be_reset(other_checkout_home: Path) -> None:
     prepare_warehouse()
-    (own_checkout / "pgpass").unlink()
+    (other_checkout_home / "pgpass").unlink()
     with pytest.raises(UserError, match="pgpass is missing: put the file back, or run `conciliador db down`"):
         database_url()
     server = EmbeddedServer.default()
