@@ -23,7 +23,7 @@ from ingestion.pg_auth import passwords_file
 from ingestion.pg_binaries import bin_dir
 from ingestion.redact import redact_url
 from ingestion.settings import external_database_url
-from ingestion.vault import Keyring, new_key_spec
+from ingestion.vault import Keyring, new_key_id, new_key_spec
 from ingestion.warehouse import (
     EmbeddedServer,
     check_reachable,
@@ -231,7 +231,7 @@ def integrations_list(as_json: Annotated[bool, typer.Option("--json")] = False) 
     if not rows:
         typer.echo("No integrations yet; add one with `conciliador integrations add`.")
     for r in rows:
-        state = "active" if r.is_active else "disabled"
+        state = "no-creds" if not r.key_id else "active" if r.is_active else "disabled"
         ids = "; ".join(f"{k}={','.join(v)}" for k, v in r.external_ids.items())
         typer.echo(
             f"{r.integration_id:>4}  {r.tenant_id:<14} {r.provider:<8} {r.name:<10} {state:<8} {ids}  {r.base_url or ''}"
@@ -257,7 +257,39 @@ def integrations_rotate_key() -> None:
 @integrations_app.command("new-key")
 def integrations_new_key(key_id: Annotated[str, typer.Option(help="Name for the key.")] = "") -> None:
     """Print a fresh key entry to put first in CONCILIADOR_SECRET_KEYS."""
-    typer.echo(new_key_spec(key_id or datetime.now().strftime("k%Y%m%d%H%M")))
+    typer.echo(new_key_spec(key_id or new_key_id(datetime.now().strftime("k%Y%m%d"))))
+
+
+@integrations_app.command("reset-key")
+def integrations_reset_key(
+    yes: Annotated[bool, typer.Option("--yes", help="Really forget the secrets no available key opens.")] = False,
+) -> None:
+    """After a key was lost: forget the secrets it sealed so their credentials can be given again.
+
+    Their integrations are disabled (their data stays) until `conciliador integrations add`
+    (same tenant, provider and --name) stores new credentials; with the embedded key file a
+    new key (new id) is made then.
+    """
+    from ingestion.integrations import forget_unreadable_secrets, unreadable_key_ids
+
+    keyring = Keyring.load()
+    with connect() as conn:
+        waiting = unreadable_key_ids(conn, keyring)
+        if not waiting:
+            typer.echo("Every stored secret opens with the keys in force; nothing to reset.")
+            return
+        described = ", ".join(f"{key!r} ({count} integration{'s' if count > 1 else ''})" for key, count in waiting.items())
+        if not yes:
+            raise UserError(
+                f"This forgets the secrets sealed with {described} and disables those integrations until their "
+                "credentials are given again; rerun with --yes to do it (or restore the key instead)."
+            )
+        forgotten = forget_unreadable_secrets(conn, keyring)
+    for integration in forgotten:
+        typer.echo(
+            f"Integration {integration.integration_id} ({integration.tenant_id}/{integration.provider}/{integration.name})"
+            " is disabled until `conciliador integrations add` gives its credentials again."
+        )
 
 
 # ---------------------------------------------------------------- calendar

@@ -172,3 +172,39 @@ def test_credentials_come_from_a_file_or_the_environment(warehouse_url: str, tmp
         }
         assert integrations.credentials(conn, keyring, by_name["env"])["client_id"] == "from-env"
 
+
+
+def test_a_missing_secret_is_asked_for_without_echo_on_a_terminal(warehouse_url: str) -> None:
+    """At a terminal, a required field nobody gave is prompted for; a secret is not echoed."""
+    import pty
+    import select
+    import time
+
+    args = [sys.executable, "-m", "cli.main", "integrations", "add", "--tenant", "t-tty", "--provider", "pluggy",
+            "--credential", "client_id=cid-tty", "--external-id", "item_ids=i"]
+    pid, leader = pty.fork()  # the child's controlling terminal is the pty, as in a real shell
+    if pid == 0:
+        os.chdir(PROJECT_ROOT)
+        os.execve(sys.executable, args, dict(os.environ))
+    screen = b""
+
+    def read_until(marker: bytes, timeout: float = 60) -> None:
+        nonlocal screen
+        deadline = time.monotonic() + timeout
+        while marker not in screen and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                try:
+                    screen += os.read(leader, 4096)
+                except OSError:
+                    break
+        assert marker in screen, screen
+
+    read_until(b"client_secret: ")  # click writes the name, getpass the space once echo is off
+    os.write(leader, CLIENT_SECRET.encode() + b"\n")
+    read_until(b"is active.")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    os.close(leader)
+    assert CLIENT_SECRET.encode() not in screen, "the secret was echoed"
+    assert b"client_id:" not in screen, "given fields are not asked for"
