@@ -165,6 +165,9 @@ def keyring_for_sealing(conn: psycopg.Connection, keyring: Keyring) -> Keyring:
     """
     if keyring.primary_id is not None:
         return keyring
+    current = Keyring.load()  # an earlier call (same loop, other process) may have made the file
+    if current.primary_id is not None:
+        return current
     waiting = unreadable_key_ids(conn, keyring)
     if waiting:
         raise UserError(keyring.missing_key_message(sorted(waiting)))

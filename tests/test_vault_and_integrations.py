@@ -151,6 +151,17 @@ def test_after_reset_key_the_credentials_can_be_given_again(clean_warehouse: str
         assert integrations.credentials(conn, Keyring.load(), again)["client_secret"] == SECRET
 
 
+def test_one_keyring_loaded_before_the_key_file_existed_seals_several(clean_warehouse: str, key_file_home) -> None:
+    """The demo loads the keyring once and adds every integration with it."""
+    keyring = Keyring.load()
+    assert keyring.primary_id is None and not key_file_home.exists()
+    with psycopg.connect(clean_warehouse) as conn:
+        a = _add(conn, keyring)
+        b = _add(conn, keyring, tenant_id="tenant-b")
+        assert a.key_id == b.key_id
+        assert integrations.credentials(conn, Keyring.load(), b)["client_secret"] == SECRET
+
+
 def test_another_key_under_the_same_id_still_says_tampered(clean_warehouse: str) -> None:
     with psycopg.connect(clean_warehouse) as conn:
         integration = _add(conn, Keyring.parse(new_key_spec("k1")))
