@@ -37,7 +37,7 @@ from tqdm import tqdm
 from ingestion import integrations
 from ingestion.raw_writer import RAW_TABLES
 from ingestion.sync import run_sync
-from ingestion.warehouse import database_url, ensure_schema, with_database
+from ingestion.warehouse import create_database, database_url, drop_database, ensure_schema, with_database
 from plugins.providers.base import Interval
 from sandbox.options import ServerOptions
 from sandbox.server import serve
@@ -156,11 +156,9 @@ def prepare(orders: int, *, fresh: bool, reuse_stale: bool = False) -> Loaded:
             stale = "" if candidate == name else f" — STALE: loaded from older sources than {name}"
             log(f"reusing {candidate} (loaded earlier; --fresh reloads){stale}")
             return Loaded(url, shape, _count(url, TRUTH_TABLE), None, _raw_rows(url))
-    url = with_database(server, name)
-    with psycopg.connect(server, autocommit=True) as conn:
-        for old in loads:  # this size's loads of an older world (or a load that did not finish)
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(old)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    for old in loads:  # this size's loads of an older world (or a load that did not finish)
+        drop_database(old)
+    url = create_database(name)
     ensure_schema(url)
     started = time.perf_counter()
     n_orders = load(url, shape)

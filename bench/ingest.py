@@ -27,7 +27,7 @@ import psycopg
 from tqdm import tqdm
 
 from ingestion import raw_writer
-from ingestion.warehouse import database_url, ensure_schema, with_database
+from ingestion.warehouse import create_database, ensure_schema
 from plugins.providers.base import Interval
 from plugins.providers.pluggy import PluggyProvider
 
@@ -145,11 +145,7 @@ def plain_copy_seconds(url: str) -> float:
 
 
 def fresh_database(name: str) -> str:
-    server = database_url()
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
-    url = with_database(server, name)
+    url = create_database(name, replace=True)
     ensure_schema(url)
     return url
 

@@ -7,6 +7,7 @@ product code itself never imports the sandbox.
 from __future__ import annotations
 
 import sys
+import traceback
 
 import typer
 
@@ -39,16 +40,31 @@ def _register_optional() -> None:
 _register_optional()
 
 
+def _redacted(message: str) -> str:
+    """Messages carry tails of dbt / Airflow / PostgreSQL output: mask every password we know of."""
+    from ingestion.redact import scrub
+    from ingestion.warehouse import known_secrets
+
+    try:
+        secrets = known_secrets()
+    except Exception:  # reporting an error must not fail on reading the state folder
+        secrets = []
+    return scrub(message, secrets)
+
+
 def main() -> None:
     try:
         app()
     except UserError as exc:
-        typer.secho(f"error: {exc}", err=True, fg="red")
+        typer.secho(f"error: {_redacted(str(exc))}", err=True, fg="red")
         sys.exit(2)
     except ProviderError as exc:
         # The error class knows whether this is credentials, an unlinked account or an outage.
-        typer.secho(f"error: {exc}. {exc.advice}", err=True, fg="red")
+        typer.secho(f"error: {_redacted(str(exc))}. {exc.advice}", err=True, fg="red")
         sys.exit(2)
+    except Exception:  # a bug: keep its traceback, without the passwords an exception may quote
+        sys.stderr.write(_redacted(traceback.format_exc()))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ console entry point (`cli/main.py`) prints it and exits 2.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import psycopg
@@ -16,14 +19,17 @@ import typer
 
 from ingestion import integrations as integrations_store
 from ingestion.errors import UserError
+from ingestion.pg_auth import passwords_file
+from ingestion.pg_binaries import bin_dir
+from ingestion.redact import redact_url
 from ingestion.settings import external_database_url
-from ingestion.vault import Keyring, new_key_spec
+from ingestion.vault import Keyring, new_key_id, new_key_spec
 from ingestion.warehouse import (
     EmbeddedServer,
     check_reachable,
     database_url,
-    postgres_bin,
     prepare_warehouse,
+    split_password,
 )
 
 db_app = typer.Typer(
@@ -68,37 +74,74 @@ def connect() -> psycopg.Connection:
 
 @db_app.command("up")
 def db_up() -> None:
-    """Start the embedded PostgreSQL (initialising it on first use) and create the schemas."""
+    """Start the embedded PostgreSQL (initialising or securing it on first use) and create the schemas."""
     url = prepare_warehouse()
     if external_database_url():
         typer.echo("DATABASE_URL is set: using that server; schemas are in place.")
     else:
-        typer.echo(f"Embedded warehouse is up: {url}")
+        typer.echo(f"Embedded warehouse is up: {redact_url(url)} (password in {passwords_file()})")
 
 
 @db_app.command("down")
 def db_down() -> None:
     """Stop the embedded PostgreSQL (data stays in .conciliador/pgdata)."""
-    if external_database_url():
-        raise UserError(
-            "DATABASE_URL is set, so there is no embedded server to stop; unset it to manage the embedded one."
-        )
+    _embedded_only("stop")
     stopped = EmbeddedServer.default().stop()
     typer.echo("Embedded warehouse stopped." if stopped else "Embedded warehouse was not running.")
 
 
 @db_app.command("url")
-def db_url() -> None:
-    """Print the connection URL (starting the embedded server if needed)."""
-    typer.echo(database_url())
+def db_url(
+    show_password: Annotated[
+        bool, typer.Option(help="Print the password too (it ends up in your terminal's scrollback).")
+    ] = False,
+) -> None:
+    """Print the connection URL (starting the embedded server if needed); the password is masked."""
+    url = database_url()
+    typer.echo(url if show_password else redact_url(url))
 
 
 @db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def db_psql(ctx: typer.Context) -> None:
-    """Open psql on the warehouse; extra arguments go to psql (e.g. -c "select ...")."""
+    """Open psql on the warehouse; extra arguments go to psql (e.g. -c "select ...").
+
+    The password travels in psql's environment (PGPASSWORD), never on its command line,
+    where every local user could read it in `ps`.
+    """
     url = database_url()
     check_reachable(url)
-    raise typer.Exit(subprocess.call([str(postgres_bin() / "psql"), url, *ctx.args]))
+    conninfo, env = split_password(url)
+    raise typer.Exit(subprocess.call([str(bin_dir() / "psql"), conninfo, *ctx.args], env={**os.environ, **env}))
+
+
+@db_app.command("reset-passwords")
+def db_reset_passwords() -> None:
+    """Give the (stopped) embedded warehouse new passwords, when .conciliador/pgpass was lost."""
+    _embedded_only("reset the passwords of")
+    EmbeddedServer.default().reset_passwords()
+    typer.echo(f"New passwords are in {passwords_file()}; `conciliador db up` starts the warehouse with them.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    old_bindir: Annotated[
+        Path | None,
+        typer.Option(help="bin folder of the PostgreSQL that made the data (default: fetch pgserver 0.1.4's)."),
+    ] = None,
+) -> None:
+    """Carry a data directory made by an older PostgreSQL (16, pgserver) over to the bundled one (pg_upgrade)."""
+    from ingestion.pg_upgrade import upgrade
+
+    _embedded_only("upgrade")
+    kept = upgrade(EmbeddedServer.default(), old_bindir)
+    typer.echo(f"Upgraded; the old data directory is kept in {kept} (delete it once you are satisfied).")
+
+
+def _embedded_only(action: str) -> None:
+    if external_database_url():
+        raise UserError(
+            f"DATABASE_URL is set, so there is no embedded server to {action}; unset it to manage the embedded one."
+        )
 
 
 # ---------------------------------------------------------------- integrations
@@ -106,18 +149,60 @@ def db_psql(ctx: typer.Context) -> None:
 
 @integrations_app.command("add")
 def integrations_add(
+    ctx: typer.Context,
     tenant: Annotated[str, typer.Option(help="Tenant id every row of this integration carries.")],
     provider: Annotated[str, typer.Option(help="Provider name, e.g. pluggy or ifood.")],
-    credential: Annotated[list[str], typer.Option(help="NAME=VALUE, e.g. client_id=...; repeatable.")] = [],  # noqa: B006
+    credential: Annotated[
+        list[str], typer.Option(help="NAME=VALUE for a field that is not secret, e.g. client_id=...; repeatable.")
+    ] = [],  # noqa: B006
+    credentials_stdin: Annotated[
+        bool, typer.Option(help="Read credentials from standard input: a JSON object or NAME=VALUE lines.")
+    ] = False,
+    credentials_file: Annotated[
+        Path | None, typer.Option(help="Read credentials from this file (JSON object or NAME=VALUE lines).")
+    ] = None,
+    allow_secret_in_args: Annotated[
+        bool, typer.Option(help="Accept a secret in --credential / --webhook-secret (visible in ps and history).")
+    ] = False,
     external_id: Annotated[list[str], typer.Option(help="NAME=ID[,ID], e.g. item_ids=...; repeatable.")] = [],  # noqa: B006
     name: Annotated[str, typer.Option(help="Distinguishes several integrations of one provider.")] = "default",
     base_url: Annotated[str | None, typer.Option(help="API base URL; default: the provider's real one.")] = None,
     webhook_secret: Annotated[
-        str | None, typer.Option(envvar="CONCILIADOR_WEBHOOK_SECRET", help="Stored encrypted.")
+        str | None,
+        typer.Option(
+            envvar="CONCILIADOR_WEBHOOK_SECRET",
+            help="Stored encrypted; give it by CONCILIADOR_WEBHOOK_SECRET or as webhook_secret on stdin / in the file.",
+        ),
     ] = None,
 ) -> None:
-    """Add (or replace) an integration; credentials are stored AES-256-GCM encrypted."""
-    creds = {k: v[-1] if v else "" for k, v in parse_pairs(credential, "--credential").items()}
+    """Add (or replace) an integration; credentials are stored AES-256-GCM encrypted.
+
+    Secrets come from standard input, a file, CONCILIADOR_CREDENTIAL_<FIELD> variables or a
+    hidden prompt, never from arguments (every local user can read those).
+    """
+    from ingestion.credentials_input import WEBHOOK_SECRET, gather
+    from plugins.providers.errors import UnknownProviderError
+    from plugins.providers.registry import provider_class
+
+    try:
+        cls = provider_class(provider)
+    except UnknownProviderError as exc:
+        raise UserError(str(exc)) from None
+    from_args = {k: v[-1] if v else "" for k, v in parse_pairs(credential, "--credential").items()}
+    source = ctx.get_parameter_source("webhook_secret")  # typer vendors click: compare by name
+    if webhook_secret is not None and getattr(source, "name", None) != "ENVIRONMENT":
+        from_args[WEBHOOK_SECRET] = webhook_secret
+    interactive = not credentials_stdin and sys.stdin.isatty()
+    creds = gather(
+        cls,
+        from_args=from_args,
+        stdin_text=sys.stdin.read() if credentials_stdin else None,
+        file=credentials_file,
+        allow_secret_in_args=allow_secret_in_args,
+        prompt=(lambda field, hidden: typer.prompt(field, hide_input=hidden)) if interactive else None,
+        warn=lambda message: typer.secho(message, err=True, fg="yellow"),
+    )
+    secret = creds.pop(WEBHOOK_SECRET, None) or webhook_secret
     with connect() as conn:
         integration = integrations_store.add(
             conn,
@@ -128,7 +213,7 @@ def integrations_add(
             external_ids=parse_pairs(external_id, "--external-id"),
             name=name,
             base_url=base_url,
-            webhook_secret=webhook_secret,
+            webhook_secret=secret,
         )
     typer.echo(
         f"Integration {integration.integration_id} ({integration.tenant_id}/{integration.provider}/{integration.name}) is active."
@@ -146,7 +231,7 @@ def integrations_list(as_json: Annotated[bool, typer.Option("--json")] = False) 
     if not rows:
         typer.echo("No integrations yet; add one with `conciliador integrations add`.")
     for r in rows:
-        state = "active" if r.is_active else "disabled"
+        state = "no-creds" if not r.key_id else "active" if r.is_active else "disabled"
         ids = "; ".join(f"{k}={','.join(v)}" for k, v in r.external_ids.items())
         typer.echo(
             f"{r.integration_id:>4}  {r.tenant_id:<14} {r.provider:<8} {r.name:<10} {state:<8} {ids}  {r.base_url or ''}"
@@ -172,7 +257,39 @@ def integrations_rotate_key() -> None:
 @integrations_app.command("new-key")
 def integrations_new_key(key_id: Annotated[str, typer.Option(help="Name for the key.")] = "") -> None:
     """Print a fresh key entry to put first in CONCILIADOR_SECRET_KEYS."""
-    typer.echo(new_key_spec(key_id or datetime.now().strftime("k%Y%m%d%H%M")))
+    typer.echo(new_key_spec(key_id or new_key_id(datetime.now().strftime("k%Y%m%d"))))
+
+
+@integrations_app.command("reset-key")
+def integrations_reset_key(
+    yes: Annotated[bool, typer.Option("--yes", help="Really forget the secrets no available key opens.")] = False,
+) -> None:
+    """After a key was lost: forget the secrets it sealed so their credentials can be given again.
+
+    Their integrations are disabled (their data stays) until `conciliador integrations add`
+    (same tenant, provider and --name) stores new credentials; with the embedded key file a
+    new key (new id) is made then.
+    """
+    from ingestion.integrations import forget_unreadable_secrets, unreadable_key_ids
+
+    keyring = Keyring.load()
+    with connect() as conn:
+        waiting = unreadable_key_ids(conn, keyring)
+        if not waiting:
+            typer.echo("Every stored secret opens with the keys in force; nothing to reset.")
+            return
+        described = ", ".join(f"{key!r} ({count} integration{'s' if count > 1 else ''})" for key, count in waiting.items())
+        if not yes:
+            raise UserError(
+                f"This forgets the secrets sealed with {described} and disables those integrations until their "
+                "credentials are given again; rerun with --yes to do it (or restore the key instead)."
+            )
+        forgotten = forget_unreadable_secrets(conn, keyring)
+    for integration in forgotten:
+        typer.echo(
+            f"Integration {integration.integration_id} ({integration.tenant_id}/{integration.provider}/{integration.name})"
+            " is disabled until `conciliador integrations add` gives its credentials again."
+        )
 
 
 # ---------------------------------------------------------------- calendar

@@ -12,7 +12,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ingestion.errors import UserError
-from ingestion.vault import Keyring
+from ingestion.vault import Keyring, create_key_file
 from plugins.providers.errors import UnknownProviderError
 from plugins.providers.registry import provider_class
 
@@ -50,7 +50,10 @@ def add(
         raise UserError("The tenant id is empty; pass --tenant with a non-empty id.")
     missing = [f for f in cls.credential_fields if not str(credentials.get(f, "")).strip()]
     if missing:
-        raise UserError(f"{provider} needs credentials {', '.join(missing)}; pass them with --credential NAME=VALUE.")
+        raise UserError(
+            f"{provider} needs credentials {', '.join(missing)}; give them on standard input (--credentials-stdin), "
+            "from a file (--credentials-file), in CONCILIADOR_CREDENTIAL_<NAME> variables, or at the prompt."
+        )
     ids = {key: [str(v) for v in values if str(v).strip()] for key, values in external_ids.items()}
     empty = [f for f in cls.external_id_fields if not ids.get(f)]
     if empty:
@@ -61,6 +64,7 @@ def add(
         parsed = urlparse(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise UserError(f"Base URL {base_url!r} is not an http(s) URL.")
+    keyring = keyring_for_sealing(conn, keyring)
     sealed = keyring.seal(
         {k: str(v) for k, v in credentials.items()}, context=_context(tenant_id, provider, name, "credentials")
     )
@@ -108,6 +112,12 @@ def disable(conn: psycopg.Connection, integration_id: int) -> Integration:
 
 
 def credentials(conn: psycopg.Connection, keyring: Keyring, integration: Integration) -> dict[str, str]:
+    if not integration.key_id:
+        raise UserError(
+            f"Integration {integration.integration_id} ({integration.tenant_id}/{integration.provider}/"
+            f"{integration.name}) has no credentials since `conciliador integrations reset-key`; give them again "
+            "with `conciliador integrations add` (same tenant, provider and --name)."
+        )
     blob = conn.execute(
         "select credentials from control.integrations where integration_id = %s", (integration.integration_id,)
     ).fetchone()[0]
@@ -120,7 +130,7 @@ def rotate(conn: psycopg.Connection, keyring: Keyring) -> int:
     with conn.transaction():
         rows = conn.execute(
             "select integration_id, tenant_id, provider, name, credentials, webhook_secret, key_id "
-            "from control.integrations where key_id <> %s for update",
+            "from control.integrations where key_id <> %s and key_id <> '' for update",
             (keyring.primary_id,),
         ).fetchall()
         for integration_id, tenant_id, provider, name, creds, secret, key_id in rows:
@@ -140,6 +150,51 @@ def rotate(conn: psycopg.Connection, keyring: Keyring) -> int:
             )
             changed += 1
     return changed
+
+
+# The mark of an integration whose secrets were forgotten (`integrations reset-key`): no key
+# id, empty ciphertext, disabled until `integrations add` gives its credentials again.
+FORGOTTEN = ""
+
+
+def keyring_for_sealing(conn: psycopg.Connection, keyring: Keyring) -> Keyring:
+    """The keyring with a key to seal under, making the embedded key file only when nothing needs the old one.
+
+    A missing key file with secrets still sealed under some key means the key was lost:
+    making a new one quietly would turn every old secret into a false "tampered with".
+    """
+    if keyring.primary_id is not None:
+        return keyring
+    current = Keyring.load()  # an earlier call (same loop, other process) may have made the file
+    if current.primary_id is not None:
+        return current
+    waiting = unreadable_key_ids(conn, keyring)
+    if waiting:
+        raise UserError(keyring.missing_key_message(sorted(waiting)))
+    return create_key_file()
+
+
+def unreadable_key_ids(conn: psycopg.Connection, keyring: Keyring) -> dict[str, int]:
+    """Key ids that sealed stored secrets but are not in the keyring, with how many integrations use each."""
+    rows = conn.execute(
+        "select key_id, count(*) from control.integrations where key_id <> %s group by key_id", (FORGOTTEN,)
+    ).fetchall()
+    return {key_id: count for key_id, count in rows if key_id not in keyring.keys}
+
+
+def forget_unreadable_secrets(conn: psycopg.Connection, keyring: Keyring) -> list[Integration]:
+    """Drop the secrets no available key opens and disable their integrations; returns them."""
+    missing = list(unreadable_key_ids(conn, keyring))
+    if not missing:
+        return []
+    forgotten = _select(conn, "where key_id = any(%s)", (missing,))
+    conn.execute(
+        "update control.integrations set credentials = ''::bytea, webhook_secret = null, key_id = %s, "
+        "is_active = false, updated_at = now() where key_id = any(%s)",
+        (FORGOTTEN, missing),
+    )
+    conn.commit()
+    return forgotten
 
 
 def _select(conn: psycopg.Connection, where: str, params: tuple[Any, ...]) -> list[Integration]:

@@ -1,141 +1,50 @@
 """The warehouse connection: the embedded PostgreSQL by default, or DATABASE_URL.
 
-The embedded server uses the PostgreSQL binaries shipped inside the `pgserver` wheel but is
-driven here directly (initdb / pg_ctl) rather than through `pgserver.get_server`, because we
-want a server that outlives the Python process (BI tools, `conciliador db psql`, Airflow
-tasks in other processes) and listens on a loopback TCP port instead of a socket path whose
-length depends on where the project was cloned.
+Everything (raw writer, dbt, Airflow tasks, CLI) connects with `database_url()`: the embedded
+server's non-superuser owner role, or the user's own server exactly as DATABASE_URL gives it.
+`admin_url()` is for the few things that need more (creating a database for tests or
+benchmarks). The embedded server itself lives in ingestion/pg_server.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
+from psycopg import sql
 
 from ingestion.errors import UserError
-from ingestion.settings import external_database_url, state_dir
+from ingestion.pg_auth import OWNER
+from ingestion.pg_server import DATABASE_NAME, EmbeddedServer
+from ingestion.redact import redact_url, scrub, url_password
+from ingestion.settings import external_database_url
 
-DEFAULT_PORT = 54329
-DATABASE_NAME = "conciliador"
+__all__ = [
+    "DATABASE_NAME",
+    "EmbeddedServer",
+    "admin_url",
+    "check_reachable",
+    "connection_parts",
+    "create_database",
+    "database_url",
+    "drop_database",
+    "ensure_schema",
+    "known_secrets",
+    "prepare_warehouse",
+    "split_password",
+    "with_database",
+]
+
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 
-@dataclass
-class EmbeddedServer:
-    """A project-local PostgreSQL data directory and how to reach it."""
-
-    pgdata: Path
-    port: int
-
-    @classmethod
-    def default(cls) -> EmbeddedServer:
-        pgdata = state_dir() / "pgdata"
-        port = _read_state().get("port") or int(os.environ.get("CONCILIADOR_PG_PORT", DEFAULT_PORT))
-        return cls(pgdata=pgdata, port=port)
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE_NAME}"
-
-    @property
-    def log_file(self) -> Path:
-        return self.pgdata.parent / "postgres.log"
-
-    def is_running(self) -> bool:
-        """True only when *this* data directory's server answers on our port.
-
-        Another checkout's embedded server (or any PostgreSQL) may hold the same port; talking
-        to it would silently put this project's data in someone else's warehouse.
-        """
-        try:
-            with psycopg.connect(self._admin_url(), connect_timeout=2) as conn:
-                served = conn.execute("select current_setting('data_directory')").fetchone()[0]
-        except psycopg.Error:
-            return False
-        return Path(served).resolve() == self.pgdata.resolve()
-
-    def start(self) -> None:
-        """Initialise the data directory on first use, then start the server if it is down."""
-        bin_dir = postgres_bin()
-
-        run_as = _postgres_os_user()
-        if not (self.pgdata / "PG_VERSION").exists():
-            self.pgdata.mkdir(parents=True, exist_ok=True)
-            _hand_over(self.pgdata, run_as, bin_dir)
-            _run(
-                [
-                    str(bin_dir / "initdb"),
-                    "-D",
-                    str(self.pgdata),
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--locale=C",
-                    "-U",
-                    "postgres",
-                ],
-                run_as,
-            )
-        if self.is_running():
-            return
-        port = self.port if _port_is_free(self.port) else _free_port()
-        self.log_file.touch()
-        _hand_over(self.log_file, run_as, bin_dir)
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' "
-            "-c fsync=on -c max_connections=100 -c shared_buffers=256MB "
-            "-c max_wal_size=4GB -c timezone=UTC"
-        )
-        _run(
-            [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(self.pgdata),
-                "-l",
-                str(self.log_file),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-            run_as,
-        )
-        _write_state({"port": port})
-        self.port = port
-        with psycopg.connect(self._admin_url(), autocommit=True) as conn:
-            exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE_NAME,)).fetchone()
-            if not exists:
-                conn.execute(f'create database "{DATABASE_NAME}"')
-
-    def stop(self) -> bool:
-        bin_dir = postgres_bin()
-
-        if not (self.pgdata / "postmaster.pid").exists():
-            return False
-        _run(
-            [str(bin_dir / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"],
-            _postgres_os_user(),
-        )
-        return True
-
-    def _admin_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-
 def database_url(*, start: bool = True) -> str:
-    """The URL everything connects to: DATABASE_URL if set, else the embedded server's.
+    """The URL everything connects to: DATABASE_URL if set, else the embedded owner role's.
 
     With `start`, the embedded server is brought up on demand, so a fresh clone needs no
-    separate step before its first command.
+    separate step before its first command. The URL holds a password: print it only through
+    `redact_url`, and hand it to other programs by environment, never as an argument.
     """
     external = external_database_url()
     if external:
@@ -143,8 +52,43 @@ def database_url(*, start: bool = True) -> str:
     server = EmbeddedServer.default()
     if start:
         server.start()
-        server = EmbeddedServer.default()
-    return server.url
+    return server.url()
+
+
+def admin_url() -> str:
+    """A URL allowed to create and drop databases: the embedded superuser, or DATABASE_URL as given.
+
+    For bootstrapping only (tests and benchmarks make their own databases with it); the
+    pipeline never uses it.
+    """
+    external = external_database_url()
+    if external:
+        return _normalise(external)
+    server = EmbeddedServer.default()
+    server.start()
+    return server.admin_url()
+
+
+def create_database(name: str, *, replace: bool = False) -> str:
+    """Create a database the pipeline's role owns (tests, benchmarks); returns its URL as that role.
+
+    With DATABASE_URL the database is made by, and belongs to, DATABASE_URL's own user.
+    """
+    url = database_url()
+    owner = None if external_database_url() else sql.Identifier(OWNER)
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        if replace:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        statement = sql.SQL("create database {}").format(sql.Identifier(name))
+        if owner is not None:
+            statement = sql.SQL("{} owner {}").format(statement, owner)
+        conn.execute(statement)
+    return with_database(url, name)
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 def prepare_warehouse() -> str:
@@ -164,7 +108,7 @@ def check_reachable(url: str) -> None:
         where = "DATABASE_URL" if external_database_url() else "the embedded warehouse"
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(
-            f"Cannot connect to {where} ({_redact(url)}): {first_line}. "
+            f"Cannot connect to {where} ({redact_url(url)}): {scrub(first_line, _url_secrets(url))}. "
             "Check that the server is running and the URL is right, or unset DATABASE_URL "
             "to use the embedded warehouse."
         ) from exc
@@ -221,6 +165,17 @@ def with_database(url: str, dbname: str) -> str:
     return urlunsplit(parts._replace(path="/" + dbname))
 
 
+def split_password(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq connection string without the password, and the environment that carries it.
+
+    For handing a connection to another program (psql): arguments are world-readable in
+    /proc, a child's environment is not.
+    """
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    password = info.pop("password", None)
+    return psycopg.conninfo.make_conninfo(**info), ({"PGPASSWORD": str(password)} if password else {})
+
+
 def connection_parts(url: str) -> dict[str, str | int]:
     """Split a URL into the pieces dbt's profile wants."""
     info = psycopg.conninfo.conninfo_to_dict(url)
@@ -233,100 +188,54 @@ def connection_parts(url: str) -> dict[str, str | int]:
     }
 
 
+def known_secrets() -> list[str]:
+    """Passwords this process could leak: DATABASE_URL's and the embedded warehouse's."""
+    from ingestion import pg_auth
+
+    found: list[str] = []
+    external = external_database_url()
+    if external:
+        found += _url_secrets(external)
+    passwords = pg_auth.read_passwords()
+    if passwords:
+        found += [passwords.superuser, passwords.owner]
+    return found
+
+
+def _url_secrets(url: str) -> list[str]:
+    written = url_password(url)
+    return [written, unquote(written)] if written else []
+
+
 def _normalise(url: str) -> str:
     for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix) :]
+            url = "postgresql://" + url[len(prefix) :]
+            break
     if not url.startswith("postgresql://"):
         raise UserError(
-            f"DATABASE_URL must start with postgresql:// (got {_redact(url)!r}); "
+            f"DATABASE_URL must start with postgresql:// (got {redact_url(url)!r}); "
             "for example postgresql://user:password@host:5432/dbname."
         )
+    _check_password_encoding(url)
     return url
 
 
-def _redact(url: str) -> str:
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "<unparseable URL>"
-    if info.get("password"):
-        info["password"] = "***"
-    return psycopg.conninfo.make_conninfo(**info)
+def _check_password_encoding(url: str) -> None:
+    """Refuse a password libpq would misread: its pieces would end up in host names and errors.
 
-
-def postgres_bin() -> Path:
-    """The PostgreSQL binaries shipped in the pgserver wheel.
-
-    pgserver warns about XDG_RUNTIME_DIR at import; we never use that directory.
+    An unencoded `@`, `:`, `/`, `?`, `#` or stray `%` makes libpq take part of the password
+    for the host, port or database, and then print that part in its own error messages.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        from pgserver._commands import POSTGRES_BIN_PATH
-    return POSTGRES_BIN_PATH
-
-
-def _postgres_os_user() -> str | None:
-    """PostgreSQL refuses to run as root; under root we use pgserver's unprivileged user."""
-    if os.geteuid() != 0:
-        return None
-    from pgserver.utils import ensure_user_exists
-
-    ensure_user_exists("pgserver")
-    return "pgserver"
-
-
-def _hand_over(path: Path, user: str | None, bin_path: Path) -> None:
-    if user is None:
+    written = url_password(url)
+    if written is None:
         return
-    import pwd
-    import stat
-
-    from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
-
-    ensure_prefix_permissions(path)
-    ensure_prefix_permissions(bin_path)
-    ensure_folder_permissions(bin_path, stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH)
-    ensure_folder_permissions(bin_path.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
-    entry = pwd.getpwnam(user)
-    os.chown(path, entry.pw_uid, entry.pw_gid)
-
-
-def _run(cmd: list[str], user: str | None) -> None:
-    result = subprocess.run(cmd, user=user, capture_output=True, text=True, cwd="/", check=False)
-    if result.returncode != 0:
-        raise UserError(
-            f"The embedded PostgreSQL failed ({Path(cmd[0]).name} exited {result.returncode}): "
-            f"{(result.stderr or result.stdout).strip().splitlines()[-1:]}; "
-            f"see {EmbeddedServer.default().log_file}."
-        )
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _state_file() -> Path:
-    return state_dir() / "warehouse.json"
-
-
-def _read_state() -> dict:
     try:
-        return json.loads(_state_file().read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-
-
-def _write_state(state: dict) -> None:
-    _state_file().write_text(json.dumps(state))
+        parsed = psycopg.conninfo.conninfo_to_dict(url).get("password")
+    except psycopg.ProgrammingError:
+        parsed = None
+    if parsed is None or parsed != unquote(written) or any(c in written for c in "@/?#"):
+        raise UserError(
+            f"The password in DATABASE_URL ({redact_url(url)}) must be percent-encoded: "
+            "write @ as %40, : as %3A, / as %2F, ? as %3F, # as %23 and % as %25."
+        )

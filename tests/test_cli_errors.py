@@ -11,9 +11,12 @@ import pytest
 from ingestion.settings import PROJECT_ROOT
 
 
-def conciliador(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def conciliador(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -74,14 +77,12 @@ def test_wrong_provider_credentials_are_explained(clean_warehouse: str) -> None:
             tenant["tenant_id"],
             "--provider",
             "pluggy",
-            "--credential",
-            f"client_id={tenant['pluggy']['client_id']}",
-            "--credential",
-            "client_secret=wrong",
+            "--credentials-stdin",
             "--external-id",
             f"item_ids={tenant['pluggy']['item_ids'][0]}",
             "--base-url",
             f"{base_url}/pluggy",
+            stdin=f"client_id={tenant['pluggy']['client_id']}\nclient_secret=wrong\n",
         )
         assert added.returncode == 0, added.stderr
         result = conciliador("sync", "--integration", "1", "--start", "2026-10-01", "--end", "2026-10-02")
@@ -91,3 +92,20 @@ def test_wrong_provider_credentials_are_explained(clean_warehouse: str) -> None:
     assert "pluggy refused the credentials (401)" in result.stderr
     assert "Traceback" not in result.stderr
     assert "wrong" not in result.stderr, "the secret must never be echoed"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://someone:Kq7@Zx9@127.0.0.1:1/db", "must be percent-encoded"),
+        ("postgresql://someone:Ab1:Cd2/Ef3@127.0.0.1:1/db", "must be percent-encoded"),
+        ("postgresql://someone:Rt5%zzY@127.0.0.1:1/db", "must be percent-encoded"),
+        ("postgresql://someone:Kq7%40Zx9@127.0.0.1:1/db", "Cannot connect to DATABASE_URL"),
+    ],
+)
+def test_no_part_of_a_database_password_is_printed(url: str, message: str) -> None:
+    result = conciliador("integrations", "list", env={"DATABASE_URL": url})
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    for piece in ("Kq7", "Zx9", "Ab1", "Cd2", "Ef3", "Rt5", "zzY"):
+        assert piece not in result.stderr, result.stderr
