@@ -24,6 +24,7 @@ from typing import Annotated
 
 import psycopg
 import typer
+from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
@@ -32,7 +33,7 @@ from ingestion.airflow_runner import dag_test, ensure_metadata_db
 from ingestion.cli import parse_date
 from ingestion.errors import UserError
 from ingestion.vault import Keyring
-from ingestion.warehouse import ensure_schema, prepare_warehouse, with_database
+from ingestion.warehouse import admin_url, create_database, ensure_schema, prepare_warehouse, with_database
 from plugins.providers.registry import provider_class
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
@@ -93,27 +94,28 @@ def demo_warehouse(server_url: str, world: World, *, database: str = DEMO_DATABA
     """The URL of the demo's own database, holding `world` and nothing else.
 
     The database comment records the world's digest; when it names another world (or the
-    database predates the comment), the database is dropped and created anew.
+    database predates the comment), the database is dropped and created anew. Creating and
+    labelling databases is the bootstrap role's job (`admin_url`); the pipeline's role owns it.
     """
     label = f"conciliador sandbox world {world.digest()[:16]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
         row = conn.execute(
             "select shobj_description(oid, 'pg_database') from pg_database where datname = %s", (database,)
         ).fetchone()
-        if row is not None and row[0] != label:
+    if row is not None and row[0] == label:
+        url = with_database(server_url, database)
+    else:
+        if row is not None:
             console.print(f"[yellow]{database} held another sandbox world; resetting it.[/yellow]")
-            conn.execute(f'drop database "{database}" with (force)')
-            row = None
-        if row is None:
-            try:
-                conn.execute(f'create database "{database}"')
-            except psycopg.errors.InsufficientPrivilege:
-                raise UserError(
-                    f"The demo needs a database of its own ({database}) and this role may not create one; "
-                    f"create it (owned by this role) or grant CREATEDB, then run the demo again."
-                ) from None
-            conn.execute(f"comment on database \"{database}\" is '{label}'")
-    url = with_database(server_url, database)
+        try:
+            url = create_database(database, replace=True)
+        except psycopg.errors.InsufficientPrivilege:
+            raise UserError(
+                f"The demo needs a database of its own ({database}) and this role may not create one; "
+                f"create it (owned by this role) or grant CREATEDB, then run the demo again."
+            ) from None
+        with psycopg.connect(admin_url(), autocommit=True) as conn:
+            conn.execute(sql.SQL("comment on database {} is {}").format(sql.Identifier(database), sql.Literal(label)))
     ensure_schema(url)
     return url
 

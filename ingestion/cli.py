@@ -30,6 +30,7 @@ from ingestion.warehouse import (
     database_url,
     prepare_warehouse,
     split_password,
+    with_database,
 )
 
 db_app = typer.Typer(
@@ -102,13 +103,20 @@ def db_url(
 
 
 @db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def db_psql(ctx: typer.Context) -> None:
+def db_psql(
+    ctx: typer.Context,
+    database: Annotated[
+        str | None, typer.Option(help="Another database on the same server, e.g. conciliador_demo (the demo's).")
+    ] = None,
+) -> None:
     """Open psql on the warehouse; extra arguments go to psql (e.g. -c "select ...").
 
     The password travels in psql's environment (PGPASSWORD), never on its command line,
     where every local user could read it in `ps`.
     """
     url = database_url()
+    if database:
+        url = with_database(url, database)
     check_reachable(url)
     conninfo, env = split_password(url)
     raise typer.Exit(subprocess.call([str(bin_dir() / "psql"), conninfo, *ctx.args], env={**os.environ, **env}))

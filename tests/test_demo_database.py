@@ -8,16 +8,17 @@ import psycopg
 import pytest
 
 from cli.demo import Agreement, demo_warehouse
-from ingestion.warehouse import database_url
+from ingestion.warehouse import database_url, drop_database
 from sandbox.world import World, WorldConfig
 
 
 @pytest.fixture
-def demo_name():
+def demo_name(warehouse_url: str, monkeypatch: pytest.MonkeyPatch):
+    # The demo runs against the embedded server itself, not the session's test database.
+    monkeypatch.delenv("DATABASE_URL")
     name = f"conciliador_demo_test_{uuid.uuid4().hex[:8]}"
     yield name
-    with psycopg.connect(database_url(), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(name)
 
 
 def _mark(url: str) -> None:
@@ -30,13 +31,13 @@ def _marked(url: str) -> bool:
         return conn.execute("select count(*) from control.tolerances where tenant_id = 'marker'").fetchone()[0] == 1
 
 
-def test_the_same_world_keeps_its_database_and_another_world_resets_it(warehouse_url: str, demo_name: str) -> None:
+def test_the_same_world_keeps_its_database_and_another_world_resets_it(demo_name: str) -> None:
     server = database_url()
     small = {"tenants": 1, "stores_per_tenant": 1, "days": 2, "orders_per_day": 2}
     first, second = World(WorldConfig(seed=1, **small)), World(WorldConfig(seed=2, **small))
 
     url = demo_warehouse(server, first, database=demo_name)
-    assert url != warehouse_url and url.endswith(f"/{demo_name}")
+    assert url.endswith(f"/{demo_name}")
     _mark(url)
     assert demo_warehouse(server, World(WorldConfig(seed=1, **small)), database=demo_name) == url
     assert _marked(url), "rerunning the same world keeps its data"
