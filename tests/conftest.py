@@ -100,7 +100,9 @@ def insert_paid_order(
     ]
     if credit_amount is not None and credit_date is not None:
         txn = f"tx-{order}"
-        rows.append(("pluggy_transactions", "account_id", account, txn, _credit(txn, account, credit_amount, credit_date)))
+        rows.append(
+            ("pluggy_transactions", "account_id", account, txn, _credit(txn, account, credit_amount, credit_date))
+        )
     for table, key_column, key, external_id, payload in rows:
         conn.execute(
             f"insert into raw.{table} (tenant_id, integration_id, external_id, payload_hash, version_key, payload, "

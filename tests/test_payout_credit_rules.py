@@ -45,7 +45,11 @@ def built(clean_module_warehouse: str, paid_order) -> dict[tuple[str, str], tupl
         for tenant, (net, expected, credits, _) in CASES.items():
             [(amount, posted)] = credits
             paid_order(
-                conn, tenant, credit_amount=amount, credit_date=posted.isoformat(), expected_date=expected.isoformat(),
+                conn,
+                tenant,
+                credit_amount=amount,
+                credit_date=posted.isoformat(),
+                expected_date=expected.isoformat(),
                 net=net,
             )
         # Two batches of one store: A (E, R$ 40.00) never paid; B (E + 11 business days, R$ 40.05)
@@ -56,7 +60,13 @@ def built(clean_module_warehouse: str, paid_order) -> dict[tuple[str, str], tupl
             conn, "t-two", credit_amount="40.05", credit_date=later, expected_date=later, net="40.05", order_suffix="b"
         )
         paid_order(
-            conn, "t-two", credit_amount=None, credit_date=None, expected_date=E.isoformat(), net="40.00", order_suffix="a"
+            conn,
+            "t-two",
+            credit_amount=None,
+            credit_date=None,
+            expected_date=E.isoformat(),
+            net="40.00",
+            order_suffix="a",
         )
     run_dbt(url, MODELS, as_of=AS_OF, quiet=True)
     with psycopg.connect(url) as conn:
