@@ -1,0 +1,21 @@
+"""Run dbt and read what each node did from its run_results.json (the tests that prove data tests can fail)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+
+from ingestion.dbt_runner import run_dbt
+from ingestion.errors import UserError
+from ingestion.settings import state_dir
+
+
+def dbt_outcomes(url: str, command: Sequence[str], *, as_of: date) -> dict[str, str]:
+    """`dbt <command>`, failing or not; node name → status (pass, fail, error, success, skipped...)."""
+    try:
+        run_dbt(url, command, as_of=as_of, quiet=True)
+    except UserError:
+        pass
+    results = json.loads((state_dir() / "dbt-target" / "run_results.json").read_text())
+    return {result["unique_id"].split(".")[2]: result["status"] for result in results["results"]}
