@@ -21,8 +21,8 @@ Readings the rules leave open, made here (the mart may differ on them):
   `anticipatedPaymentDate`, fee `feeAmount`). No one-to-one constraint among items: two items of
   the same account, day and amount share a credit.
 - A batch with no `SUCCEED` item takes, by the rules' step 2, one credit no item took, in the
-  account whose tax number is the merchant's CNPJ (from the sales' `merchant.documents`, the
-  events' `receiver.businessDocument` or the report lines' `cnpj`): by amount (within the
+  account whose tax number is the merchant's CNPJ (from the sales' `merchant.documents` or the
+  report lines' `cnpj`): by amount (within the
   tolerance, on or after `E`, however late), then on `E` whatever the amount. The one-to-one
   order of the rules is taken literally, pair by pair, by a recursive query (the candidate pairs
   are few: only batches without items and credits no item took).
@@ -105,8 +105,7 @@ api_events as (
             as is_cancellation,
         (payload #>> '{amount,value}')::numeric(18, 2) as amount,
         (payload ->> 'hasTransferImpact')::boolean as has_transfer_impact,
-        left(payload #>> '{settlement,expectedDate}', 10)::date as expected_date,
-        nullif(regexp_replace(payload #>> '{receiver,businessDocument}', '[^0-9]', '', 'g'), '') as document
+        left(payload #>> '{settlement,expectedDate}', 10)::date as expected_date
     from raw.ifood_financial_events
     order by tenant_id, external_id, loaded_at desc, payload_hash desc
 ),
@@ -342,8 +341,6 @@ untaken_credits as (
 
 merchant_documents as (
     select tenant_id, merchant_id, document from sales where document is not null
-    union
-    select tenant_id, merchant_id, document from api_events where document is not null
     union
     select tenant_id, merchant_id, document from report_lines where document is not null
 ),
