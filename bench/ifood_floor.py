@@ -14,12 +14,18 @@ Readings the rules leave open, made here (the mart may differ on them):
   `descricao_lancamento`.
 - A credit of a batch is a bank credit (Pluggy, posted, from iFood: payer CNPJ or "ifood" in the
   description) into the account whose tax number is the item's `accountDetails.documentNumber`,
-  dated the item's payment date, for the item's amount to the cent, for each item that pays the
-  batch: the `SUCCEED` closing items of the settlement group (merchant and calculation period)
+  dated the item's payment date, for the item's amount to the cent, for each `SUCCEED` item that
+  pays the batch: the closing items of the settlement group (merchant and calculation period)
   that a report line of the batch names by `id_saldo`, and the anticipation items whose
   `originalPaymentDate` is the batch's date (paid `anticipatedPaymentAmount` on
-  `anticipatedPaymentDate`, fee `feeAmount`). No fallback matching by amount and date alone, and
-  no one-to-one constraint: two items of the same account, day and amount share a credit.
+  `anticipatedPaymentDate`, fee `feeAmount`). No one-to-one constraint among items: two items of
+  the same account, day and amount share a credit.
+- A batch with no `SUCCEED` item takes, by the rules' step 2, one credit no item took, in the
+  account whose tax number is the merchant's CNPJ (from the sales' `merchant.documents` or the
+  report lines' `cnpj`): by amount (within the
+  tolerance, on or after `E`, however late), then on `E` whatever the amount. The one-to-one
+  order of the rules is taken literally, pair by pair, by a recursive query (the candidate pairs
+  are few: only batches without items and credits no item took).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ FALLBACK_HOLIDAYS = "bench_floor.holidays"
 # Placeholders: {holidays} the holiday table (holiday_date date); %(…)s the run's parameters.
 FLOOR_SQL = """
 create unlogged table bench_floor.order_status as
-with
+with recursive
 
 settings as (
     select
@@ -81,7 +87,11 @@ sales as (
         tenant_id,
         external_id as order_id,
         coalesce(merchant_id, payload #>> '{merchant,id}') as merchant_id,
-        ((payload ->> 'createdAt')::timestamptz at time zone 'America/Sao_Paulo')::date as sale_date
+        ((payload ->> 'createdAt')::timestamptz at time zone 'America/Sao_Paulo')::date as sale_date,
+        nullif(regexp_replace(coalesce(
+            jsonb_path_query_first(payload, '$.merchant.documents[*] ? (@.type == "CNPJ").value') #>> '{}',
+            payload #>> '{merchant,documents,0,value}'
+        ), '[^0-9]', '', 'g'), '') as document
     from raw.ifood_sales
     order by tenant_id, external_id, loaded_at desc, payload_hash desc
 ),
@@ -119,7 +129,8 @@ report_lines as (
             when payload ->> 'data_repasse_esperada' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
                 then left(payload ->> 'data_repasse_esperada', 10)::date
         end as expected_date,
-        nullif(payload ->> 'id_saldo', '') as settlement_item_id
+        nullif(payload ->> 'id_saldo', '') as settlement_item_id,
+        nullif(regexp_replace(payload ->> 'cnpj', '[^0-9]', '', 'g'), '') as document
     from raw.ifood_reconciliation_lines
     order by tenant_id, external_id, loaded_at desc, payload_hash desc
 ),
@@ -233,6 +244,7 @@ anticipation_items as (
         merchant_id,
         left(payload ->> 'originalPaymentDate', 10)::date as expected_date,
         left(payload ->> 'anticipatedPaymentDate', 10)::date as payment_date,
+        payload ->> 'status' as status,
         (payload ->> 'anticipatedPaymentAmount')::numeric(18, 2) as amount,
         coalesce((payload ->> 'feeAmount')::numeric(18, 2), 0) as fee,
         nullif(regexp_replace(payload #>> '{accountDetails,documentNumber}', '[^0-9]', '', 'g'), '') as document
@@ -255,6 +267,7 @@ batch_items as (
     union all
     select tenant_id, merchant_id, expected_date, payment_date, amount, document, true, fee
     from anticipation_items
+    where status = 'SUCCEED'
 ),
 
 -- What the bank says arrived: visible (dated before as-of), posted iFood credits.
@@ -270,6 +283,7 @@ bank_accounts as (
 bank_transactions as (
     select distinct on (tenant_id, external_id)
         tenant_id,
+        external_id as transaction_id,
         coalesce(account_id, payload ->> 'accountId') as account_id,
         (payload ->> 'amount')::numeric(18, 2) as amount,
         left(payload ->> 'date', 10)::date as posted_date,
@@ -282,12 +296,135 @@ bank_transactions as (
     order by tenant_id, external_id, loaded_at desc, payload_hash desc
 ),
 
-ifood_credits as (
-    select distinct t.tenant_id, a.document, t.posted_date, t.amount
+credit_rows as (
+    select t.tenant_id, t.transaction_id, a.document, t.posted_date, t.amount
     from bank_transactions as t
     inner join bank_accounts as a on a.tenant_id = t.tenant_id and a.account_id = t.account_id
     cross join settings as s
     where t.is_credit and t.status = 'POSTED' and t.is_from_ifood and t.posted_date < s.as_of
+),
+
+ifood_credits as (
+    select distinct tenant_id, document, posted_date, amount from credit_rows
+),
+
+-- Step 1: each SUCCEED item is paid by a credit of its account, date and amount.
+item_payments as (
+    select i.tenant_id, i.merchant_id, i.expected_date, i.payment_date as paid_on, i.amount, i.is_anticipation, i.fee
+    from batch_items as i
+    inner join ifood_credits as c
+        on c.tenant_id = i.tenant_id
+        and c.document = i.document
+        and c.posted_date = i.payment_date
+        and c.amount = i.amount
+),
+
+-- Step 2: batches without a SUCCEED item, credits no item took, the merchant's CNPJ.
+itemless_batches as (
+    select b.*, b.tenant_id || '|' || b.merchant_id || '|' || to_char(b.expected_date, 'YYYY-MM-DD') as batch_key
+    from batches as b
+    where not exists (
+        select 1 from batch_items as i
+        where i.tenant_id = b.tenant_id and i.merchant_id = b.merchant_id and i.expected_date = b.expected_date
+    )
+),
+
+untaken_credits as (
+    select c.*, c.tenant_id || '|' || c.transaction_id as credit_key
+    from credit_rows as c
+    where not exists (
+        select 1 from batch_items as i
+        where i.tenant_id = c.tenant_id and i.document = c.document
+            and i.payment_date = c.posted_date and i.amount = c.amount
+    )
+),
+
+merchant_documents as (
+    select tenant_id, merchant_id, document from sales where document is not null
+    union
+    select tenant_id, merchant_id, document from report_lines where document is not null
+),
+
+fallback_candidates as (
+    select distinct
+        b.batch_key, c.credit_key, b.tenant_id, b.merchant_id, b.expected_date, b.total, b.value_tolerance,
+        c.transaction_id, c.posted_date, c.amount
+    from itemless_batches as b
+    inner join merchant_documents as d on d.tenant_id = b.tenant_id and d.merchant_id = b.merchant_id
+    inner join untaken_credits as c
+        on c.tenant_id = b.tenant_id and c.document = d.document and c.posted_date >= b.expected_date
+),
+
+-- (a) by amount: pairs in the rules' order, each taken unless its batch or credit already is.
+amount_pairs as (
+    select
+        row_number() over (
+            order by posted_date - expected_date, abs(amount - total), transaction_id, batch_key
+        ) as step,
+        *
+    from fallback_candidates
+    where abs(amount - total) <= value_tolerance
+),
+
+amount_walk (step, batches_taken, credits_taken, steps_taken) as (
+    select 0::bigint, '{}'::text[], '{}'::text[], '{}'::bigint[]
+    union all
+    select
+        p.step,
+        case when f.free then g.batches_taken || p.batch_key else g.batches_taken end,
+        case when f.free then g.credits_taken || p.credit_key else g.credits_taken end,
+        case when f.free then g.steps_taken || p.step else g.steps_taken end
+    from amount_walk as g
+    inner join amount_pairs as p on p.step = g.step + 1
+    cross join lateral (
+        select not (p.batch_key = any(g.batches_taken) or p.credit_key = any(g.credits_taken)) as free
+    ) as f
+),
+
+amount_matches as (
+    select p.*
+    from amount_pairs as p
+    inner join (select steps_taken from amount_walk order by step desc limit 1) as w on p.step = any(w.steps_taken)
+),
+
+-- (b) then, for batches still unpaid, a credit on E whatever its amount, closest first.
+expected_day_pairs as (
+    select
+        row_number() over (order by abs(amount - total), transaction_id, batch_key) as step,
+        *
+    from fallback_candidates as c
+    where c.posted_date = c.expected_date
+        and not exists (select 1 from amount_matches as m where m.batch_key = c.batch_key)
+        and not exists (select 1 from amount_matches as m where m.credit_key = c.credit_key)
+),
+
+expected_day_walk (step, batches_taken, credits_taken, steps_taken) as (
+    select 0::bigint, '{}'::text[], '{}'::text[], '{}'::bigint[]
+    union all
+    select
+        p.step,
+        case when f.free then g.batches_taken || p.batch_key else g.batches_taken end,
+        case when f.free then g.credits_taken || p.credit_key else g.credits_taken end,
+        case when f.free then g.steps_taken || p.step else g.steps_taken end
+    from expected_day_walk as g
+    inner join expected_day_pairs as p on p.step = g.step + 1
+    cross join lateral (
+        select not (p.batch_key = any(g.batches_taken) or p.credit_key = any(g.credits_taken)) as free
+    ) as f
+),
+
+expected_day_matches as (
+    select p.*
+    from expected_day_pairs as p
+    inner join (select steps_taken from expected_day_walk order by step desc limit 1) as w on p.step = any(w.steps_taken)
+),
+
+payments as (
+    select * from item_payments
+    union all
+    select tenant_id, merchant_id, expected_date, posted_date, amount, false, 0::numeric(18, 2) from amount_matches
+    union all
+    select tenant_id, merchant_id, expected_date, posted_date, amount, false, 0::numeric(18, 2) from expected_day_matches
 ),
 
 batch_credits as (
@@ -295,19 +432,14 @@ batch_credits as (
         b.tenant_id,
         b.merchant_id,
         b.expected_date,
-        bool_or(i.payment_date <= b.deadline) as has_on_time,
-        bool_or(i.payment_date > b.deadline) as has_late,
-        coalesce(sum(i.amount) filter (where i.payment_date <= b.deadline), 0) as paid_on_time,
-        bool_or(i.is_anticipation) as is_anticipated,
-        sum(i.fee) filter (where i.is_anticipation) as fee
+        bool_or(p.paid_on <= b.deadline) as has_on_time,
+        bool_or(p.paid_on > b.deadline) as has_late,
+        coalesce(sum(p.amount) filter (where p.paid_on <= b.deadline), 0) as paid_on_time,
+        bool_or(p.is_anticipation) as is_anticipated,
+        sum(p.fee) filter (where p.is_anticipation) as fee
     from batches as b
-    inner join batch_items as i
-        on i.tenant_id = b.tenant_id and i.merchant_id = b.merchant_id and i.expected_date = b.expected_date
-    inner join ifood_credits as c
-        on c.tenant_id = i.tenant_id
-        and c.document = i.document
-        and c.posted_date = i.payment_date
-        and c.amount = i.amount
+    inner join payments as p
+        on p.tenant_id = b.tenant_id and p.merchant_id = b.merchant_id and p.expected_date = b.expected_date
     group by b.tenant_id, b.merchant_id, b.expected_date
 ),
 

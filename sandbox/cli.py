@@ -91,6 +91,7 @@ KNOBS = (
     Knob("partial_payment_rate", _rate, "RATE", "Share of payout batches paid in two credits."),
     Knob("refund_after_payment_rate", _rate, "RATE", "Share of orders refunded from a later payout."),
     Knob("orphan_event_rate", _rate, "RATE", "Share of orders with financial events but no sale."),
+    Knob("unlisted_settlement_rate", _rate, "RATE", "Share of payout batches iFood's settlements API does not list."),
     Knob("bank_noise_per_day", _whole, "INT", "Unrelated bank transactions per account per day."),
 )
 

@@ -3,8 +3,8 @@
 Nothing here draws anything new: every value comes from the payout batches, their bank credits
 and the financial events the world already generated (reference §2.6–2.7):
 
-- one settlement group per payout batch that was not anticipated (calculation period = the
-  batch's sale days) with one `REPASSE` closing item per credit (two for a partial payment); a
+- one settlement group per payout batch that was not anticipated and is listed (an unlisted batch,
+  `PayoutBatch.settlement_listed` False, has none; calculation period = the batch's sale days) with one `REPASSE` closing item per credit (two for a partial payment); a
   credit visible in the bank before `as_of` is `SUCCEED` with its amount and date, a planned one
   dated later is `PENDING` with its planned amount and date, and a batch never paid has one
   `PENDING` item for its total on its expected date;
@@ -158,6 +158,8 @@ def closing_items(world: World) -> dict[str, list[list[ClosingItem]]]:
     for batch in world.batches:
         if batch.anticipation is not None:
             continue  # the anticipation paid it: it shows under /anticipations instead
+        if not batch.settlement_listed:
+            continue  # iFood does not list it (WorldConfig.unlisted_settlement_rate): only the bank shows it
         items = [
             ClosingItem(
                 batch,

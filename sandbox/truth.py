@@ -2,11 +2,11 @@
 
 The rules are the contract in docs/reconciliation-rules.md (twelve rows, first match wins). They
 read what a reconciler could observe — the order's events (text, values, expected dates), the
-batch total summed from every event of the store with that expected date, the dates and amounts
-of the bank credits that pay the batch and whether they are visible before `as_of`, the fee of
-an anticipation, whether the Sales API has the sale — and never the fate the generator
-intended, so a generator bug shows up as a truth the fates did not plan rather than being
-copied into the expected answer.
+batch total summed from every event of the store with that expected date, iFood's `SUCCEED`
+items and the bank credits they name, the iFood credits in the store's bank statement that no
+item names (for batches iFood's settlements do not list), the fee of an anticipation, whether
+the Sales API has the sale — and never the fate the generator intended, so a generator bug shows
+up as a truth the fates did not plan rather than being copied into the expected answer.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from sandbox.bank import KIND_IFOOD_PAYOUT
 from sandbox.calendar import add_business_days
 
 if TYPE_CHECKING:
@@ -96,16 +97,85 @@ def order_expected_date(order: Order) -> date | None:
     return max(dates) if dates else None
 
 
+BatchKey = tuple[str, date]  # (merchant id, expected date E)
+BankCredit = tuple[str, date, Decimal]  # (bank transaction id, posting date, amount)
+
+
+def credits_paying_batches(
+    world: World, totals: dict[BatchKey, Decimal], tolerance: Decimal = TOLERANCE
+) -> dict[BatchKey, list[tuple[date, Decimal]]]:
+    """The visible credits that pay each batch: "Which credits pay a batch" in docs/reconciliation-rules.md.
+
+    1. iFood's word: every `SUCCEED` item (a closing item of a listed batch's settlement for each
+       credit in the statement, or the anticipation item once paid) is paid by its credit.
+    2. A batch with no `SUCCEED` item takes one credit that step 1 gave to no batch, from the
+       iFood credits in its store's statement: on or after E within the tolerance of T, however
+       late, else on E whatever the amount; pairs taken one by one in the documented order.
+    """
+    as_of = world.as_of
+    paying: dict[BatchKey, list[tuple[date, Decimal]]] = {}
+    given: set[str] = set()
+    for batch in world.batches:
+        listed = batch.settlement_listed or batch.anticipation is not None
+        visible = [c for c in batch.credits if c.date < as_of] if listed else []
+        if visible:
+            paying[(batch.merchant_id, batch.expected_date)] = [(c.date, c.amount) for c in visible]
+            given.update(c.transaction_id for c in visible if c.transaction_id)
+    untaken: dict[str, list[BankCredit]] = {}
+    for store in world.stores:
+        ledger = world.ledgers[store.account_id]
+        i = ledger.kind.find(KIND_IFOOD_PAYOUT)
+        while i >= 0:
+            if (txn := ledger.transaction_id(i)) not in given:
+                untaken.setdefault(store.merchant_id, []).append((txn, ledger.posting_date(i), ledger.amount_of(i)))
+            i = ledger.kind.find(KIND_IFOOD_PAYOUT, i + 1)
+    if not untaken:
+        return paying
+    tenant_of = {s.merchant_id: s.tenant_id for s in world.stores}
+    itemless = [key for key in totals if key not in paying and key[0] in untaken]
+
+    def batch_id(key: BatchKey) -> str:
+        return f"{tenant_of[key[0]]}|{key[0]}|{key[1].isoformat()}"
+
+    def take(pairs: list[tuple[Any, ...]]) -> None:
+        """Accept pairs in order unless their batch or credit is taken already (sort key first, pair last)."""
+        for *_, key, credit in sorted(pairs, key=lambda pair: pair[:-2]):
+            if key not in paying and credit[0] not in given:
+                paying[key] = [(credit[1], credit[2])]
+                given.add(credit[0])
+
+    take(
+        [
+            ((day - key[1]).days, abs(amount - totals[key]), txn, batch_id(key), key, (txn, day, amount))
+            for key in itemless
+            for txn, day, amount in untaken[key[0]]
+            if day >= key[1] and abs(amount - totals[key]) <= tolerance
+        ]
+    )
+    take(
+        [
+            (abs(amount - totals[key]), txn, batch_id(key), key, (txn, day, amount))
+            for key in itemless
+            if key not in paying
+            for txn, day, amount in untaken[key[0]]
+            if day == key[1] and txn not in given
+        ]
+    )
+    return paying
+
+
 def order_status(
     order: Order,
-    totals: dict[tuple[str, date], Decimal],
-    batches: dict[tuple[str, date], PayoutBatch],
+    totals: dict[BatchKey, Decimal],
+    batches: dict[BatchKey, PayoutBatch],
     as_of: date,
-    cache: dict[tuple[str, date], tuple[str, str | None]] | None = None,
+    cache: dict[BatchKey, tuple[str, str | None]] | None = None,
+    paying: dict[BatchKey, list[tuple[date, Decimal]]] | None = None,
 ) -> tuple[str, str | None]:
     """The twelve rules of docs/reconciliation-rules.md for one order, first match wins.
 
-    Rules 6–12 depend on the batch only; `cache` keeps their answer per batch.
+    Rules 6–12 depend on the batch only; `cache` keeps their answer per batch. `paying` holds the
+    credits that pay each batch (credits_paying_batches); without it, a batch's own credits.
     """
     cancellations = [e for e in order.events if is_cancellation(e)]
     expected = order_expected_date(order)
@@ -124,7 +194,10 @@ def order_status(
     if cache is not None and key in cache:
         return cache[key]
     batch = batches.get(key)
-    credits = [(c.date, c.amount) for c in batch.credits] if batch else []
+    if paying is not None:
+        credits = paying.get(key, [])
+    else:
+        credits = [(c.date, c.amount) for c in batch.credits] if batch else []
     fee = batch.anticipation.fee if batch and batch.anticipation else None
     answer = batch_status(totals[key], expected, credits, as_of, anticipation_fee=fee)
     if cache is not None:
@@ -146,9 +219,10 @@ def ground_truth(world: World) -> Iterator[dict[str, Any]]:
     """Rows `{tenant_id, merchant_id, order_id, status, reason}` in the world's order order."""
     totals = batch_totals(world)
     batches = {(b.merchant_id, b.expected_date): b for b in world.batches}
-    cache: dict[tuple[str, date], tuple[str, str | None]] = {}
+    paying = credits_paying_batches(world, totals)
+    cache: dict[BatchKey, tuple[str, str | None]] = {}
     for order in world.orders:
-        status, reason = order_status(order, totals, batches, world.as_of, cache)
+        status, reason = order_status(order, totals, batches, world.as_of, cache, paying)
         yield {
             "tenant_id": order.tenant_id,
             "merchant_id": order.merchant_id,

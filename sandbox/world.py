@@ -46,9 +46,14 @@ MIN_BATCHES_FOR_VARIANTS = 20
 RECONCILED_VARIANT_RATE = 0.05  # share of batches paid a few cents off / a day or three late (still reconciled)
 ANTICIPATION_FEE_RATES = tuple(Decimal(r) for r in ("0.0199", "0.0249", "0.0299", "0.0349", "0.0399"))
 WEEKLY_PAYOUT_WEEKDAY_OFFSET = 9  # weekly schedule: a Monday–Sunday week is paid on the Wednesday after it
+VERY_LATE_DAYS = 14  # business days after E an unlisted batch's credit arrives (fate very_late) ...
+VERY_LATE_MIN_DAYS = 10  # ... or fewer, down to this, when as_of comes first (10 business days ≥ 14 calendar days)
+# Unlisted batches may have these fates: one credit at most, so the amount and expected-date rules can find it.
+UNLISTED_FATES = ("on_time", "within_tolerance", "slightly_late", "late", "wrong_amount", "never_paid")
 
 OrderKind = Literal["regular", "sales_only", "cancelled", "refunded", "orphan"]
 Fate = Literal[
+    "very_late",
     "on_time",
     "within_tolerance",
     "slightly_late",
@@ -81,6 +86,7 @@ class WorldConfig:
     partial_payment_rate: float = 0.03
     refund_after_payment_rate: float = 0.005
     orphan_event_rate: float = 0.003
+    unlisted_settlement_rate: float = 0.02
     bank_noise_per_day: int = 4
 
     def __post_init__(self) -> None:
@@ -120,6 +126,7 @@ class WorldConfig:
             "partial_payment_rate",
             "refund_after_payment_rate",
             "orphan_event_rate",
+            "unlisted_settlement_rate",
         ):
             rate(name)
         order_rates = (
@@ -323,6 +330,8 @@ class PayoutBatch:
     are the resulting facts in payment order (none when iFood never pays; two for a partial
     payment; credits dated on/after `as_of` are planned but not in the bank yet);
     `anticipation` is set when the store anticipated it (its one credit is the anticipation's).
+    `settlement_listed` is False when iFood's settlements API does not list the batch (no closing
+    item at all, though its report lines still name its `id_saldo`): only the bank shows it paid.
     """
 
     tenant_id: str
@@ -336,6 +345,7 @@ class PayoutBatch:
     fate: Fate
     credits: tuple[Credit, ...]
     anticipation: Anticipation | None
+    settlement_listed: bool = True
 
     @property
     def deadline(self) -> date:
@@ -851,6 +861,7 @@ class World:
                         for part, (day, amount) in enumerate(plan.credits)
                     ),
                     anticipation=plan.anticipation,
+                    settlement_listed=plan.listed,
                 )
             )
         return tuple(batches), ledgers
@@ -944,13 +955,18 @@ class _Plan:
     fate: Fate
     credits: tuple[tuple[date, Decimal], ...]
     anticipation: Anticipation | None = None
+    listed: bool = True
 
 
 # Fates in the order they are handed out: the most constrained first, so a small world still
 # finds a batch for each. "slightly_late_gap" is a slightly-late batch whose credit is within the
 # grace period in business days but more than GRACE_DAYS calendar days after E (a weekend or a
-# holiday in between), so calendar-day arithmetic would call it late.
+# holiday in between), so calendar-day arithmetic would call it late. "very_late" is an unlisted
+# batch (its settlement is not in iFood's settlements API) paid exactly, VERY_LATE_DAYS business days
+# after E or as close to that as the world allows (at least VERY_LATE_MIN_DAYS): only the bank
+# shows the payment, and it is late_payment however late.
 _FATE_ORDER = (
+    "very_late",
     "late",
     "never_paid",
     "partial_late",
@@ -998,7 +1014,10 @@ def _plan_payouts(
     def fee_of(key: tuple[str, date]) -> Decimal:
         return q(totals[key] * fee_rates[key[0]])
 
+    # A very late credit VERY_LATE_DAYS business days after E when some batch allows it, else less.
+    very_late = VERY_LATE_DAYS if any(bd(k[1], VERY_LATE_DAYS) < as_of for k in keys) else VERY_LATE_MIN_DAYS
     eligible: dict[str, Callable[[tuple[str, date]], bool]] = {
+        "very_late": lambda k: bd(k[1], very_late) < as_of,
         "late": lambda k: bd(k[1], g + 1) < as_of,
         "never_paid": lambda k: bd(k[1], g) < as_of,
         "partial_late": lambda k: bd(k[1], g + 1) < as_of and totals[k] >= 1,
@@ -1032,6 +1051,8 @@ def _plan_payouts(
         ("partial", "partial", "partial_late", "partial_pending"),
     )
     quota(cfg.anticipation_rate, ("anticipated",), ("anticipated",))
+    if cfg.unlisted_settlement_rate > 0 and big:
+        wanted["very_late"] += 1  # the floor; further unlisted batches keep their fate (see below)
     variants = round(RECONCILED_VARIANT_RATE * n)
     if n >= MIN_BATCHES_FOR_VARIANTS:
         variants = max(variants, 1)
@@ -1068,6 +1089,11 @@ def _plan_payouts(
 
         if fate == "on_time":
             plans[key] = _Plan("on_time", ((expected, total),))
+        elif fate == "very_late":
+            day = next(
+                d for d in (bd(expected, j) for j in range(VERY_LATE_DAYS, VERY_LATE_MIN_DAYS - 1, -1)) if d < as_of
+            )
+            plans[key] = _Plan("very_late", ((day, total),), listed=False)
         elif fate in ("within_tolerance", "wrong_amount"):
             off = amounts.randint(1, int(TOLERANCE * 100)) if fate == "within_tolerance" else amounts.randint(50, 2_500)
             cents = int(total * 100)
@@ -1095,4 +1121,34 @@ def _plan_payouts(
             else:
                 second_day = later(1, g, visible=False)
             plans[key] = _Plan(fate, ((expected, first), (second_day, total - first)))  # type: ignore[arg-type]
+    for key in _unlisted(keys, fates, as_of, cfg, big):
+        plans[key] = replace(plans[key], listed=False)
     return plans
+
+
+def _unlisted(
+    keys: list[tuple[str, date]], fates: dict[tuple[str, date], str], as_of: date, cfg: WorldConfig, big: bool
+) -> list[tuple[str, date]]:
+    """Batches, besides the very_late one, whose settlement iFood's API does not list.
+
+    round(unlisted_settlement_rate × batches) in all, very_late included; with the coverage floor,
+    one paid on time (found by amount) and one paid a wrong amount on E (found by the expected
+    date) come first. Only single-credit fates qualify (UNLISTED_FATES); drawn from a stream of
+    their own, so the other fates stay where they were.
+    """
+    rate = cfg.unlisted_settlement_rate
+    if rate <= 0:
+        return []
+    already = sum(1 for fate in fates.values() if fate == "very_late")
+    count = round(rate * len(keys)) - already
+    pool = [k for k in keys if fates.get(k, "on_time") in UNLISTED_FATES]
+    _rng(cfg.seed, "unlisted").shuffle(pool)
+    chosen: list[tuple[str, date]] = []
+    if big:
+        for want in ("on_time", "wrong_amount"):
+            found = next((k for k in pool if fates.get(k, "on_time") == want and k[1] < as_of), None)
+            if found is not None:
+                chosen.append(found)
+        count = max(count, len(chosen))
+    chosen += [k for k in pool if k not in chosen][: max(count - len(chosen), 0)]
+    return chosen[:count] if count > 0 else []

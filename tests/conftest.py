@@ -101,22 +101,32 @@ def clean_module_warehouse(warehouse_url: str) -> str:
 
 
 def insert_paid_order(
-    conn: psycopg.Connection, tenant: str, *, credit_amount: str, credit_date: str, expected_date: str = "2026-10-05"
+    conn: psycopg.Connection,
+    tenant: str,
+    *,
+    credit_amount: str | None,
+    credit_date: str | None,
+    expected_date: str = "2026-10-05",
+    net: str = "40.00",
+    order_suffix: str = "",
 ) -> None:
-    """One iFood order (net R$ 40.00, due `expected_date`) and the bank credit that paid it, as raw rows."""
+    """One iFood order (net `net`, due `expected_date`) and the bank credit that paid it, as raw rows.
+
+    No settlement or anticipation item: the batch's credit is found by amount and date alone.
+    `credit_amount=None` leaves the order unpaid; `order_suffix` adds a second order to the tenant.
+    """
     merchant, account, cnpj = f"m-{tenant}", f"a-{tenant}", "11222333000181"
+    order = f"o-{tenant}" + (f"-{order_suffix}" if order_suffix else "")
     rows = [
-        ("ifood_sales", "merchant_id", merchant, f"o-{tenant}", _sale(f"o-{tenant}", merchant, cnpj)),
-        ("ifood_financial_events", "merchant_id", merchant, f"e-{tenant}", _event(f"o-{tenant}", expected_date)),
+        ("ifood_sales", "merchant_id", merchant, order, _sale(order, merchant, cnpj, net)),
+        ("ifood_financial_events", "merchant_id", merchant, f"e-{order}", _event(order, expected_date, net)),
         ("pluggy_accounts", "item_id", "item", account, _account(account, cnpj)),
-        (
-            "pluggy_transactions",
-            "account_id",
-            account,
-            f"tx-{tenant}",
-            _credit(f"tx-{tenant}", account, credit_amount, credit_date),
-        ),
     ]
+    if credit_amount is not None and credit_date is not None:
+        txn = f"tx-{order}"
+        rows.append(
+            ("pluggy_transactions", "account_id", account, txn, _credit(txn, account, credit_amount, credit_date))
+        )
     for table, key_column, key, external_id, payload in rows:
         conn.execute(
             f"insert into raw.{table} (tenant_id, integration_id, external_id, payload_hash, version_key, payload, "
@@ -126,24 +136,24 @@ def insert_paid_order(
     conn.commit()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def paid_order():
     return insert_paid_order
 
 
-def _sale(order_id: str, merchant: str, cnpj: str) -> str:
+def _sale(order_id: str, merchant: str, cnpj: str, net: str = "40.00") -> str:
     return json.dumps(
         {
             "id": order_id,
             "createdAt": "2026-10-01T15:00:00Z",
             "currentStatus": "CONCLUDED",
             "merchant": {"id": merchant, "documents": [{"type": "CNPJ", "value": cnpj}]},
-            "saleGrossValue": {"bag": 40.00, "deliveryFee": 0, "serviceFee": 0},
+            "saleGrossValue": {"bag": float(net), "deliveryFee": 0, "serviceFee": 0},
         }
     )
 
 
-def _event(order_id: str, expected_date: str) -> str:
+def _event(order_id: str, expected_date: str, net: str = "40.00") -> str:
     return json.dumps(
         {
             "name": "ORDER_PAYMENT",
@@ -151,7 +161,7 @@ def _event(order_id: str, expected_date: str) -> str:
             "trigger": "SALE_CONCLUDED",
             "dateTime": "2026-10-01T15:00:00Z",
             "hasTransferImpact": True,
-            "amount": {"value": "40.00"},
+            "amount": {"value": net},
             "reference": {"type": "ORDER", "id": order_id},
             "settlement": {"expectedDate": expected_date},
         }

@@ -12,6 +12,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
+from bench import ifood_floor
 from cli.demo import register_sandbox_integrations
 from ingestion import integrations
 from ingestion.airflow_runner import PartialRunError, dag_test
@@ -144,6 +145,26 @@ def test_every_order_ends_in_its_ground_truth_status_and_reason(first_run, world
     assert not wrong, f"{len(wrong)} orders differ (got, truth): {list(wrong.items())[:10]}"
     assert Counter(status for status, _ in got.values()).keys() == STATUSES
     assert {reason for _, reason in got.values()} == REASONS
+
+
+def test_the_benchmark_floor_agrees_with_the_ground_truth(first_run, world: World) -> None:
+    """The third reading of the rules (bench/ifood_floor.py), on the raw rows the DAG loaded."""
+    url, _, last_day, _, _ = first_run
+    with psycopg.connect(url) as conn:
+        holidays, _ = ifood_floor.holiday_table(conn)
+        ifood_floor.run(conn, holidays, ifood_floor.parameters(last_day + timedelta(days=1)))
+        floor = {
+            (tenant, order): (status, reason)
+            for tenant, order, status, reason in conn.execute(
+                f"select tenant_id, order_id, status, divergence_reason from {ifood_floor.FLOOR_TABLE}"
+            )
+        }
+        conn.execute("drop schema bench_floor cascade")
+        conn.commit()
+    truth = {(row["tenant_id"], row["order_id"]): (row["status"], row["reason"]) for row in world.ground_truth()}
+    assert floor.keys() == truth.keys()
+    wrong = {key: (floor[key], truth[key]) for key in truth if floor[key] != truth[key]}
+    assert not wrong, f"{len(wrong)} orders differ (floor, truth): {list(wrong.items())[:10]}"
 
 
 def test_the_sync_runs_are_recorded(first_run) -> None:

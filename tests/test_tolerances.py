@@ -65,7 +65,7 @@ def test_missing_from_conciliation_days_move_a_sale_without_events(clean_warehou
                 "id": f"o-{tenant}",
                 "createdAt": "2026-10-09T15:00:00.000Z",
                 "merchant": {"id": "m1", "documents": [{"type": "CNPJ", "value": "11222333000181"}]},
-                "bag": {"total": 30.0},
+                "saleGrossValue": {"bag": 30.0},
             }
             conn.execute(
                 "insert into raw.ifood_sales (tenant_id, integration_id, external_id, payload_hash, version_key, "

@@ -95,7 +95,8 @@ def anticipations(http: httpx.Client, headers: dict, merchant_id: str, **params:
 def test_succeed_items_are_exactly_the_bank_credits(
     http: httpx.Client, served: Served, tenant: int, store: int
 ) -> None:
-    """SUCCEED settlement items plus SUCCEED anticipation items = the iFood credits in the statement."""
+    """SUCCEED settlement items plus SUCCEED anticipation items = the iFood credits in the statement,
+    but for those of the batches iFood's settlements do not list (WorldConfig.unlisted_settlement_rate)."""
     world = served.world
     headers = ifood_bearer(http, served, tenant)
     merchant_id = merchant(served, tenant, store)
@@ -132,11 +133,13 @@ def test_succeed_items_are_exactly_the_bank_credits(
             for item in group["closingItems"]:
                 if item["status"] == "SUCCEED":
                     paid.append((item["anticipatedPaymentDate"], Decimal(str(item["anticipatedPaymentAmount"]))))
+    unlisted = [b for b in world.batches if b.merchant_id == merchant_id and not b.settlement_listed]
+    paid += [(c.date.isoformat(), c.amount) for b in unlisted for c in b.credits if c.date < world.as_of]
     assert sorted(paid) == bank_ifood_credit_list(http, served, shop.account_id, tenant)
 
 
 def test_settlement_items_follow_the_batches(http: httpx.Client, served: Served) -> None:
-    """One group per batch not anticipated; partial payments have two items; unpaid ones are PENDING."""
+    """One group per batch not anticipated and listed; partial payments have two items; unpaid ones are PENDING."""
     world = served.world
     for tenant, store in ((0, 0), (1, 0)):
         headers = ifood_bearer(http, served, tenant)
@@ -147,7 +150,7 @@ def test_settlement_items_follow_the_batches(http: httpx.Client, served: Served)
         batches = {
             settlement_id(world.config.seed, merchant_id, b.expected_date): b
             for b in world.batches
-            if b.merchant_id == merchant_id and b.anticipation is None
+            if b.merchant_id == merchant_id and b.anticipation is None and b.settlement_listed
         }
         assert len(body["settlements"]) == len(batches)
         for group in body["settlements"]:
@@ -444,4 +447,6 @@ def test_weekly_world_is_served_consistently() -> None:
         )
         paid = [(i.payment_date, i.amount) for items in groups[store.merchant_id] for i in items if i.paid]
         paid += [(b.anticipation.date, b.anticipation.amount) for b in anticipated[store.merchant_id]]
+        unlisted = [b for b in world.batches if b.merchant_id == store.merchant_id and not b.settlement_listed]
+        paid += [(c.date, c.amount) for b in unlisted for c in b.credits if c.date < world.as_of]
         assert sorted(paid) == bank

@@ -1,15 +1,17 @@
 {#
     The bank credits that paid each payout batch, one row per (batch, credit). A batch may
-    have several: iFood pays some in parts.
+    have several: iFood pays some in parts. The rules are docs/reconciliation-rules.md,
+    "Which credits pay a batch":
 
     (a) item rule: a SUCCEED settlement or anticipation item of the batch is paid by the
         visible credit of the same merchant posted on the item's payment date for the
         item's amount (exactly, to the cent); one-to-one.
-    (b) for batches with no SUCCEED item (settlements not extracted, or late), the credits
-        left over are matched as iFood pays a batch in one credit:
-        - amount rule: within the tenant's value_tolerance of the batch total, posted within
-          var('payout_match_window_days') days on or after the expected date; earliest
-          credit first, then the closest amount; one-to-one;
+    (b) for batches with no SUCCEED item (settlements not listed, not extracted, or only
+        pending), the credits no item pays are matched as iFood pays a batch in one credit:
+        - amount rule: within the tenant's value_tolerance of the batch total, posted on or
+          after the expected date, however late (no window: a late credit is late_payment,
+          never payment_missing); fewest days after the expected date first, then the
+          closest amount; one-to-one;
         - expected-date rule: for batches still unpaid, a credit posted exactly on the
           expected date, closest amount first (paid, with a value mismatch); one-to-one.
 
@@ -99,10 +101,7 @@ amount_candidates as (
     inner join credits_left
         on batches_without_items.tenant_id = credits_left.tenant_id
         and batches_without_items.merchant_id = credits_left.merchant_id
-        and credits_left.posted_date
-            between batches_without_items.expected_payment_date
-            and batches_without_items.expected_payment_date
-                + {{ var('payout_match_window_days') }}
+        and credits_left.posted_date >= batches_without_items.expected_payment_date
     left join tolerances
         on batches_without_items.tenant_id = tolerances.tenant_id
     where abs(credits_left.amount - batches_without_items.expected_amount)
