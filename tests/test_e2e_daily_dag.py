@@ -86,7 +86,10 @@ def broken_run(served, world: World):
         runs = conn.execute(
             "select integration_id, tenant_id, provider, status, retryable from ops.sync_runs order by sync_run_id"
         ).fetchall()
-    return str(failure.value), integration, broken["tenant_id"], mart, runs
+        freshness = dict(
+            conn.execute("select integration_id, is_stale from marts.fct_integration_freshness").fetchall()
+        )
+    return str(failure.value), integration, broken["tenant_id"], mart, runs, freshness
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +118,7 @@ def test_the_world_exercises_every_status_and_reason(world: World) -> None:
 
 
 def test_one_tenants_wrong_credentials_do_not_hold_back_the_others(broken_run, world: World) -> None:
-    message, integration, broken_tenant, mart, runs = broken_run
+    message, integration, broken_tenant, mart, runs, freshness = broken_run
     # The run names the integration, says what to do, and does not retry what cannot heal.
     assert f"integration {integration.integration_id} ({broken_tenant}/ifood/sandbox) failed" in message
     assert "ifood refused the credentials" in message and "Check the integration's credentials" in message
@@ -123,7 +126,10 @@ def test_one_tenants_wrong_credentials_do_not_hold_back_the_others(broken_run, w
     broken_attempts = [r for r in runs if r[0] == integration.integration_id]
     assert [(r[3], r[4]) for r in broken_attempts] == [("failed", False)], "one attempt, no retries"
     assert sorted((r[1], r[2]) for r in runs if r[3] == "success") == sorted(
-        (t.tenant_id, p) for t in world.tenants for p in ("pluggy", "ifood") if (t.tenant_id, p) != (broken_tenant, "ifood")
+        (t.tenant_id, p)
+        for t in world.tenants
+        for p in ("pluggy", "ifood")
+        if (t.tenant_id, p) != (broken_tenant, "ifood")
     )
     # Every other tenant's orders were transformed and match the ground truth; the broken
     # tenant's iFood orders are simply not there yet (nothing partial).
@@ -134,6 +140,9 @@ def test_one_tenants_wrong_credentials_do_not_hold_back_the_others(broken_run, w
     }
     got = {(row[0], row[2]): (row[3], row[4]) for row in mart}
     assert got == truth
+    # The freshness mart says whose data is behind.
+    assert {i for i, stale in freshness.items() if stale} == {integration.integration_id}
+    assert len(freshness) == 2 * CONFIG.tenants
 
 
 def test_every_order_ends_in_its_ground_truth_status_and_reason(first_run, world: World) -> None:
