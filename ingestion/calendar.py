@@ -17,7 +17,8 @@ from pathlib import Path
 import holidays
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "br_financial_holidays.csv"
-# The dbt calendar (int_calendar__business_days) spans these years; keep both in step.
+# The years a new seed spans. The dbt calendar (int_calendar__business_days) spans whatever
+# years the seed holds, and a refresh keeps the seed's span unless told otherwise.
 FIRST_YEAR = 2015
 LAST_YEAR = 2040
 MARKET = "BVMF"
@@ -40,9 +41,25 @@ def seed_text(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> str:
     return buffer.getvalue()
 
 
-def refresh_seed(path: Path = SEED_PATH) -> int:
-    """Rewrite the seed from the installed package; returns the number of holidays written."""
-    text = seed_text()
+def seed_years(path: Path = SEED_PATH) -> tuple[int, int]:
+    """(first, last) year the seed spans; the defaults when there is no seed yet."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            years = [int(row["holiday_date"][:4]) for row in csv.DictReader(handle)]
+    except FileNotFoundError:
+        return FIRST_YEAR, LAST_YEAR
+    return (min(years), max(years)) if years else (FIRST_YEAR, LAST_YEAR)
+
+
+def refresh_seed(path: Path = SEED_PATH, *, first_year: int | None = None, last_year: int | None = None) -> int:
+    """Rewrite the seed from the installed package over the given years (default: the seed's
+    own span, so a refresh after a `holidays` upgrade changes names and dates, not coverage);
+    returns the number of holidays written."""
+    current_first, current_last = seed_years(path)
+    first_year, last_year = first_year or current_first, last_year or current_last
+    if last_year < first_year:
+        raise ValueError(f"--last-year {last_year} is before --first-year {first_year}")
+    text = seed_text(first_year, last_year)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return text.count("\n") - 1

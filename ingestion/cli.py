@@ -286,7 +286,9 @@ def integrations_reset_key(
         if not waiting:
             typer.echo("Every stored secret opens with the keys in force; nothing to reset.")
             return
-        described = ", ".join(f"{key!r} ({count} integration{'s' if count > 1 else ''})" for key, count in waiting.items())
+        described = ", ".join(
+            f"{key!r} ({count} integration{'s' if count > 1 else ''})" for key, count in waiting.items()
+        )
         if not yes:
             raise UserError(
                 f"This forgets the secrets sealed with {described} and disables those integrations until their "
@@ -304,12 +306,21 @@ def integrations_reset_key(
 
 
 @calendar_app.command("refresh")
-def calendar_refresh() -> None:
+def calendar_refresh(
+    first_year: Annotated[
+        int | None, typer.Option(min=1990, max=2200, help="First year (default: the seed's).")
+    ] = None,
+    last_year: Annotated[int | None, typer.Option(min=1990, max=2200, help="Last year (default: the seed's).")] = None,
+) -> None:
     """Rewrite dbt/seeds/br_financial_holidays.csv from the installed `holidays` package."""
-    from ingestion.calendar import FIRST_YEAR, LAST_YEAR, SEED_PATH, refresh_seed
+    from ingestion.calendar import SEED_PATH, refresh_seed, seed_years
 
-    count = refresh_seed()
-    typer.echo(f"{count} holidays ({FIRST_YEAR}–{LAST_YEAR}) written to {SEED_PATH}; the next dbt build loads them.")
+    try:
+        count = refresh_seed(first_year=first_year, last_year=last_year)
+    except ValueError as exc:
+        raise UserError(f"{exc}.") from None
+    first, last = seed_years()
+    typer.echo(f"{count} holidays ({first}–{last}) written to {SEED_PATH}; the next dbt build loads them.")
 
 
 # ---------------------------------------------------------------- tolerances

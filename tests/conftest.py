@@ -28,7 +28,14 @@ os.environ.setdefault("CONCILIADOR_HOME", str(ROOT / ".conciliador" / f"test-pg{
 os.environ.setdefault("CONCILIADOR_PG_PORT", "54339")
 
 from ingestion.raw_writer import RAW_TABLES  # noqa: E402
-from ingestion.warehouse import check_reachable, create_database, database_url, drop_database, ensure_schema  # noqa: E402
+from ingestion.warehouse import (  # noqa: E402
+    admin_url,
+    check_reachable,
+    create_database,
+    database_url,
+    drop_database,
+    ensure_schema,
+)
 
 WAREHOUSE_TABLES = (
     *(f"raw.{table}" for table in RAW_TABLES),
@@ -39,9 +46,14 @@ WAREHOUSE_TABLES = (
 )
 
 
+_SERVER_ADMIN: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session")
 def warehouse_url() -> str:
     check_reachable(database_url())
+    # Captured before DATABASE_URL points at the test database as the pipeline's role.
+    _SERVER_ADMIN["url"] = admin_url()
     name = f"conciliador_test_{uuid.uuid4().hex[:8]}"
     url = create_database(name)
     previous = os.environ.get("DATABASE_URL")
@@ -53,6 +65,12 @@ def warehouse_url() -> str:
     else:
         os.environ["DATABASE_URL"] = previous
     drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def server_admin_url(warehouse_url: str) -> str:
+    """The bootstrap role's URL on the test server, for tests that copy or create databases."""
+    return _SERVER_ADMIN["url"]
 
 
 @pytest.fixture

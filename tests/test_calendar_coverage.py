@@ -25,7 +25,7 @@ CALENDAR = (
     "--indirect-selection",
     "cautious",
 )
-ADVICE = "raise LAST_YEAR (or lower FIRST_YEAR) in ingestion/calendar.py, run `conciliador calendar refresh`"
+ADVICE = "extend it with `conciliador calendar refresh --first-year/--last-year` to cover those years"
 
 
 @pytest.fixture(scope="module")

@@ -158,7 +158,7 @@ def test_every_order_ends_in_its_ground_truth_status_and_reason(first_run, world
 
 def test_the_benchmark_floor_agrees_with_the_ground_truth(first_run, world: World) -> None:
     """The third reading of the rules (bench/ifood_floor.py), on the raw rows the DAG loaded."""
-    url, _, last_day, _, _ = first_run
+    url, _, last_day, _, _, _ = first_run
     with psycopg.connect(url) as conn:
         holidays, _ = ifood_floor.holiday_table(conn)
         ifood_floor.run(conn, holidays, ifood_floor.parameters(last_day + timedelta(days=1)))

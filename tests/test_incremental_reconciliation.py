@@ -62,13 +62,13 @@ def mart_rows(conn: psycopg.Connection) -> list[tuple]:
     return conn.execute(MART).fetchall()
 
 
-def full_refresh_of_a_copy(url: str, as_of: date) -> list[tuple]:
+def full_refresh_of_a_copy(url: str, admin: str, as_of: date) -> list[tuple]:
     """The mart a full refresh computes from the same raw and control tables, built on a copy of the database."""
-    source = str(connection_parts(url)["dbname"])
+    parts = connection_parts(url)
+    source, owner = str(parts["dbname"]), str(parts["user"])
     copy = f"{source}_full"
-    admin = with_database(url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{copy}" template "{source}"')
+        conn.execute(f'create database "{copy}" template "{source}" owner "{owner}"')
     try:
         copy_url = with_database(url, copy)
         build(copy_url, as_of, full_refresh=True)
@@ -96,7 +96,7 @@ def loaded_world(clean_module_warehouse: str):
         stop()
 
 
-def test_daily_incremental_builds_equal_a_full_refresh(loaded_world) -> None:
+def test_daily_incremental_builds_equal_a_full_refresh(loaded_world, server_admin_url: str) -> None:
     url, world = loaded_world
     first_daily = CONFIG.start + timedelta(days=CONFIG.days - 3)
     load(CONFIG.start, first_daily)
@@ -119,7 +119,7 @@ def test_daily_incremental_builds_equal_a_full_refresh(loaded_world) -> None:
             ).fetchone()[0]
             kept_per_day.append(kept)
             incremental = mart_rows(conn)
-        full = full_refresh_of_a_copy(url, as_of)
+        full = full_refresh_of_a_copy(url, server_admin_url, as_of)
         assert_same_rows(incremental, full, as_of)
 
     # Really incremental. The first daily build also rereads the rows of the load before it

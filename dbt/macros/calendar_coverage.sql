@@ -16,7 +16,7 @@
 
 {#- The fix, in the words of both guards. -#}
 {% macro calendar_refresh_advice() -%}
-    raise LAST_YEAR (or lower FIRST_YEAR) in ingestion/calendar.py, run `conciliador calendar refresh` and rebuild
+    extend it with `conciliador calendar refresh --first-year/--last-year` to cover those years and rebuild
 {%- endmacro %}
 
 {#- "2041" or "2041–2043" from a list of years. -#}
