@@ -39,6 +39,7 @@ from plugins.providers.errors import (
     NotLinkedError,
     ProviderError,
     RateLimitedError,
+    RequestRejectedError,
     ResponseShapeError,
 )
 from plugins.providers.ifood import REPORT_LINK_ATTEMPTS
@@ -159,6 +160,10 @@ FAULT_CLASSES: dict[str, FaultClass] = {
         )
         if c.download
         else None
+    ),
+    # --- refused as invalid: waiting will not change it, so no retries
+    "bad_request_400": lambda c: Scenario(
+        _on(c.listing, {"status": 400}), RequestRejectedError, rf"^{c.name}: GET .* answered 400: "
     ),
     # --- not the documented shape: fail loudly, whatever the status said
     "empty_object_200": lambda c: Scenario(

@@ -56,6 +56,17 @@ class IncompleteExtractionError(ProviderError):
     advice = "The provider's pages did not add up to its own totals; nothing was loaded. The next run retries."
 
 
+class RequestRejectedError(ProviderError):
+    """The provider refused the request itself as invalid (400, 405, 422, …): the same request
+    will be refused again however long we wait, so it fails at once."""
+
+    retryable = False
+    advice = (
+        "The provider rejected the request as invalid; waiting will not change that. It is a bug "
+        "in Conciliador's client or a change in the provider's API: report it with this message."
+    )
+
+
 class RateLimitedError(ProviderError):
     """Still rate limited after every retry the transport was allowed."""
 

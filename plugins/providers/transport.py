@@ -34,6 +34,7 @@ from plugins.providers.errors import (
     IncompleteExtractionError,
     ProviderError,
     RateLimitedError,
+    RequestRejectedError,
     ResponseShapeError,
 )
 
@@ -246,7 +247,11 @@ class Transport:
                 self._sleep(delay)
                 attempt += 1
                 continue
-            error_type = RateLimitedError if status == 429 else ProviderError
+            error_type: type[ProviderError] = ProviderError
+            if status == 429:
+                error_type = RateLimitedError
+            elif 400 <= status < 500 and status not in (401, 403, 404) and status not in retry_statuses:
+                error_type = RequestRejectedError
             tries = f" after {attempt + 1} attempts" if status in retry_statuses else ""
             raise error_type(
                 f"{self.provider}: {method} {_path_of(path)} answered {status}{tries}: {_snippet(response)}",
