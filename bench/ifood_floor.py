@@ -319,8 +319,9 @@ item_payments as (
         and c.amount = i.amount
 ),
 
--- Step 2: batches without a SUCCEED item, credits no item took, the merchant's CNPJ.
-itemless_batches as (
+-- Step 2: batches without a SUCCEED item, credits no item took, the merchant's CNPJ. Small sets,
+-- computed once (materialized): inlined, the planner rescanned every sale per candidate batch.
+itemless_batches as materialized (
     select b.*, b.tenant_id || '|' || b.merchant_id || '|' || to_char(b.expected_date, 'YYYY-MM-DD') as batch_key
     from batches as b
     where not exists (
@@ -329,7 +330,7 @@ itemless_batches as (
     )
 ),
 
-untaken_credits as (
+untaken_credits as materialized (
     select c.*, c.tenant_id || '|' || c.transaction_id as credit_key
     from credit_rows as c
     where not exists (
@@ -339,7 +340,7 @@ untaken_credits as (
     )
 ),
 
-merchant_documents as (
+merchant_documents as materialized (
     select tenant_id, merchant_id, document from sales where document is not null
     union
     select tenant_id, merchant_id, document from report_lines where document is not null
