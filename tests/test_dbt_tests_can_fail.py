@@ -28,7 +28,7 @@ MART = "marts.fct_ifood_order_reconciliation"
 BATCHES = "intermediate.int_ifood__payout_batches_reconciled"
 CREDITS = "intermediate.int_ifood__payout_credits_matched"
 ITEMS = "intermediate.int_ifood__payout_items"
-IFOOD_CREDITS = "intermediate.int_banking__ifood_credits_identified"
+IFOOD_CREDITS = "intermediate.int_ifood__bank_credits"
 
 # test → (the regression, as SQL on a built relation; what dbt must report).
 CORRUPTIONS: dict[str, tuple[str, str]] = {
@@ -74,7 +74,7 @@ CORRUPTIONS: dict[str, tuple[str, str]] = {
         "values ('t-x', 'm-x', 'settlement', 's-1', 'PENDING'), ('t-x', 'm-x', 'settlement', 's-1', 'PENDING')",
         "fail",
     ),
-    "unique_combination_of_columns_int_banking__ifood_credits_identified_tenant_id__transaction_id__merchant_id": (
+    "unique_combination_of_columns_int_ifood__bank_credits_tenant_id__transaction_id__merchant_id": (
         f"insert into {IFOOD_CREDITS} select * from {IFOOD_CREDITS} where tenant_id = 't-unpaid-neighbour'",
         "fail",
     ),

@@ -28,7 +28,7 @@ payout_items as (
 ),
 
 ifood_credits as (
-    select * from {{ ref('int_banking__ifood_credits_identified') }}
+    select * from {{ ref('int_ifood__bank_credits') }}
 ),
 
 tolerances as (
