@@ -13,10 +13,10 @@ None when the platform sends no webhooks.
 Where webhook records land: in the raw tables the scheme declares (`WebhookScheme.raw_tables`),
 with `source = 'webhook'`. A platform whose notification carries the same object its API serves
 may declare that object's API table, so staging reads one table whatever the channel; a platform
-whose notification only points at changed data (Pluggy: `transactions/created` carries ids and a
-link, not transactions) lands the notification itself in an events table of its own, and the
-data arrives by extraction. Every raw table, sync's and webhooks', is created and written from
-the registry's union of both (`plugins/providers/registry.py`).
+whose notification only points at changed data (ids and a link, not the objects) lands the
+notification itself in an events table of its own, and the data arrives by extraction. Every
+raw table, sync's and webhooks', is created and written from the registry's union of both
+(`plugins/providers/registry.py`).
 """
 
 from __future__ import annotations

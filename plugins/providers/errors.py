@@ -88,7 +88,7 @@ class WebhookError(Exception):
     the platform's documented notification.
 
     `http_status` is what the sink answers. Failed authentication is 401, which platforms read as
-    "do not retry" (Pluggy documents exactly that); a body that is not the documented shape is 400.
+    "do not retry" (some document exactly that); a body that is not the documented shape is 400.
     Messages name the header or field at fault, never a secret or a signature value.
     """
 
