@@ -43,8 +43,8 @@ from bench import ifood_floor
 from bench.ifood_load import Loaded, hold_last_day, log, prepare, restore_last_day
 from ingestion.dbt_runner import run_dbt
 from ingestion.errors import UserError
-from ingestion.raw_writer import RAW_TABLES
 from ingestion.settings import state_dir
+from plugins.providers.registry import RAW_TABLES
 
 SELECT = "+fct_ifood_order_status_transitions"
 DAILY_VARS = {"staging_reload_hours": 0}

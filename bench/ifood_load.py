@@ -35,10 +35,10 @@ from psycopg import sql
 from tqdm import tqdm
 
 from ingestion import integrations
-from ingestion.raw_writer import RAW_TABLES
 from ingestion.sync import run_sync
 from ingestion.warehouse import create_database, database_url, drop_database, ensure_schema, with_database
 from plugins.providers.base import Interval
+from plugins.providers.registry import RAW_TABLES
 from sandbox.options import ServerOptions
 from sandbox.server import serve
 from sandbox.world import World, WorldConfig
@@ -57,7 +57,7 @@ HOLD_SCHEMA = "bench_hold"
 TRUTH_TABLE = "bench_truth.orders"
 # Everything whose change changes the loaded rows: a new version of any of these invalidates the cache.
 # LOAD_VERSION stands for this module's own loading procedure: bump it when that changes.
-SOURCES = ("sandbox/*.py", "plugins/providers/*.py", "ingestion/raw_writer.py", "ingestion/sync.py")
+SOURCES = ("sandbox/*.py", "plugins/providers/**/*.py", "ingestion/raw_writer.py", "ingestion/sync.py")
 LOAD_VERSION = 1
 # Rate limits off and the on-demand report processed by its second poll: the bench measures the
 # warehouse, not the providers' published pacing (which would turn a 1M-order load into hours).

@@ -29,7 +29,7 @@ from tqdm import tqdm
 from ingestion import raw_writer
 from ingestion.warehouse import create_database, ensure_schema
 from plugins.providers.base import Interval
-from plugins.providers.pluggy import PluggyProvider
+from plugins.providers.pluggy.provider import PluggyProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 DAYS = 30

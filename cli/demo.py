@@ -1,7 +1,7 @@
 """`conciliador demo`: one generated month, end to end, on the embedded warehouse.
 
 Generates the sandbox world, serves its fake provider APIs on a loopback port, registers one
-Pluggy and one iFood integration per tenant pointing at them, runs the real daily DAG with
+integration per tenant and registered provider the sandbox serves, pointing at them, runs the real daily DAG with
 `airflow dags test` over the month, then prints the status distribution of the mart next to
 the world's ground truth. Every step is idempotent, so the demo can be run again.
 
@@ -34,7 +34,7 @@ from ingestion.cli import parse_date
 from ingestion.errors import UserError
 from ingestion.vault import Keyring
 from ingestion.warehouse import admin_url, create_database, ensure_schema, prepare_warehouse, with_database
-from plugins.providers.registry import provider_class
+from plugins.providers.registry import PROVIDERS
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
 
@@ -121,12 +121,16 @@ def demo_warehouse(server_url: str, world: World, *, database: str = DEMO_DATABA
 
 
 def register_sandbox_integrations(url: str, credentials: dict) -> None:
-    """One integration per tenant and provider, pointed at the sandbox; fields come from the registry."""
+    """One integration per tenant and provider, pointed at the sandbox; fields come from the registry.
+
+    The providers are those the sandbox serves credentials for that the registry knows (a tenant's
+    other keys, such as `tenant_id`, are not providers), in the order the sandbox lists them.
+    """
     keyring = Keyring.load()
     with psycopg.connect(url) as conn:
         for tenant in credentials["tenants"]:
-            for provider in ("pluggy", "ifood"):
-                cls = provider_class(provider)
+            for provider in (name for name in tenant if name in PROVIDERS):
+                cls = PROVIDERS[provider]
                 given = tenant[provider]
                 integrations.add(
                     conn,

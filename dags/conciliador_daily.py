@@ -2,9 +2,10 @@
 ### Conciliador daily reconciliation
 
 For its data interval (one São Paulo business day, plus `lookback_days` for late updates),
-extracts every active integration (Pluggy bank transactions, iFood sales and financial
-events) into `raw`, one mapped task per integration, then runs `dbt build`, which rebuilds
-the marts as of the interval's end and runs the data-quality tests.
+extracts every active integration (of any provider in `plugins/providers/registry.py`: what
+the platforms say was sold or paid, what the bank says arrived) into `raw`, one mapped task per
+integration, then runs `dbt build`, which rebuilds the marts as of the interval's end and runs
+the data-quality tests.
 
 One integration's failure does not hold the others back: `transform` runs once every
 extraction has finished, failed or not (a failed sync lands nothing of its interval, and the

@@ -159,7 +159,7 @@ def _embedded_only(action: str) -> None:
 def integrations_add(
     ctx: typer.Context,
     tenant: Annotated[str, typer.Option(help="Tenant id every row of this integration carries.")],
-    provider: Annotated[str, typer.Option(help="Provider name, e.g. pluggy or ifood.")],
+    provider: Annotated[str, typer.Option(help="Provider name as the registry knows it; an unknown one is refused with the known names.")],
     credential: Annotated[
         list[str], typer.Option(help="NAME=VALUE for a field that is not secret, e.g. client_id=...; repeatable.")
     ] = [],  # noqa: B006

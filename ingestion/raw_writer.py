@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from hashlib import md5
 from itertools import islice
@@ -30,17 +30,6 @@ import psycopg
 from psycopg import sql
 
 from plugins.providers.base import RawRecord
-
-# raw table -> the one extracted key column it carries (see ingestion/schema.sql)
-RAW_TABLES: dict[str, str] = {
-    "pluggy_accounts": "item_id",
-    "pluggy_transactions": "account_id",
-    "ifood_sales": "merchant_id",
-    "ifood_financial_events": "merchant_id",
-    "ifood_settlements": "merchant_id",
-    "ifood_anticipations": "merchant_id",
-    "ifood_reconciliation_lines": "merchant_id",
-}
 
 DEFAULT_CHUNK_ROWS = 50_000
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
@@ -79,6 +68,17 @@ class UnknownRawTableError(ValueError):
     pass
 
 
+def raw_tables() -> Mapping[str, str]:
+    """Every raw table and its key column, as the providers declare them (the registry's union).
+
+    Imported when called, not with this module: the registry imports every provider package, and
+    a provider must be free to use ingestion's modules without an import cycle.
+    """
+    from plugins.providers.registry import RAW_TABLES
+
+    return RAW_TABLES
+
+
 def write(
     conn: psycopg.Connection,
     records: Iterable[RawRecord],
@@ -104,7 +104,8 @@ def write(
         "on commit delete rows"
     )
     params = {"tenant_id": tenant_id, "integration_id": integration_id, "sync_run_id": sync_run_id, "source": source}
-    rows = _rows(records, stats, tenant_id)
+    key_columns = dict(raw_tables())
+    rows = _rows(records, stats, tenant_id, key_columns)
     with conn.cursor() as cur:
         while True:
             cur.execute("truncate raw_landing")
@@ -114,16 +115,16 @@ def write(
                     copy.write_row(row)
                     landed[row[0]] += 1
             for table in sorted(landed):
-                stats.written[table] += _insert_new_versions(cur, table, {**params, "table": table})
+                stats.written[table] += _insert_new_versions(cur, table, key_columns[table], {**params, "table": table})
             if sum(landed.values()) < chunk_rows:
                 break
         cur.execute("truncate raw_landing")
     return stats
 
 
-def _insert_new_versions(cur: psycopg.Cursor, table: str, params: dict) -> int:
+def _insert_new_versions(cur: psycopg.Cursor, table: str, key_column: str, params: dict) -> int:
     cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"raw.{table}|{params['tenant_id']}",))
-    ident = {"table": sql.Identifier(table), "key": sql.Identifier(RAW_TABLES[table])}
+    ident = {"table": sql.Identifier(table), "key": sql.Identifier(key_column)}
     try:
         with cur.connection.transaction():
             cur.execute(sql.SQL(_INSERT).format(**ident, conflict=sql.SQL("")), params)
@@ -133,11 +134,13 @@ def _insert_new_versions(cur: psycopg.Cursor, table: str, params: dict) -> int:
     return cur.rowcount
 
 
-def _rows(records: Iterable[RawRecord], stats: WriteStats, tenant_id: str) -> Iterator[tuple[str, ...]]:
+def _rows(
+    records: Iterable[RawRecord], stats: WriteStats, tenant_id: str, key_columns: dict[str, str]
+) -> Iterator[tuple[str, ...]]:
     for record in records:
-        key_column = RAW_TABLES.get(record.table)
+        key_column = key_columns.get(record.table)
         if key_column is None:
-            raise UnknownRawTableError(f"No raw table {record.table!r}; known: {', '.join(RAW_TABLES)}")
+            raise UnknownRawTableError(f"No raw table {record.table!r}; known: {', '.join(key_columns)}")
         stats.fetched[record.table] += 1
         payload = record.payload
         data = bytes(payload) if isinstance(payload, bytes | msgspec.Raw) else _ENCODER.encode(payload)

@@ -93,5 +93,6 @@ create table if not exists ops.alerts (
     notified_at      timestamptz
 );
 
--- Raw tables (raw.*) all share one shape and are created from ingestion/raw_writer.py's
--- RAW_TABLES by ingestion/warehouse.py (RAW_TABLE_DDL), so adding a provider table is one line.
+-- Raw tables (raw.*) all share one shape and are created by ingestion/warehouse.py (RAW_TABLE_DDL)
+-- from the tables the providers declare (plugins/providers/registry.py RAW_TABLES), so a provider's
+-- new table is one line in its own package.

@@ -141,13 +141,13 @@ def ensure_schema(url: str) -> None:
     """Create the warehouse schemas and raw/ops/control tables; safe to run every time."""
     from psycopg import sql
 
-    from ingestion.raw_writer import RAW_TABLES
+    from ingestion.raw_writer import raw_tables
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(727274)")
         try:
             conn.execute(SCHEMA_SQL.read_text())
-            for table, key_column in RAW_TABLES.items():
+            for table, key_column in raw_tables().items():
                 conn.execute(
                     sql.SQL(RAW_TABLE_DDL).format(
                         table=sql.Identifier(table),

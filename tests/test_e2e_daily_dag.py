@@ -16,8 +16,8 @@ from bench import ifood_floor
 from cli.demo import register_sandbox_integrations
 from ingestion import integrations
 from ingestion.airflow_runner import PartialRunError, dag_test
-from ingestion.raw_writer import RAW_TABLES
 from ingestion.vault import Keyring
+from plugins.providers.registry import RAW_TABLES
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
 

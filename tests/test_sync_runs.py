@@ -21,10 +21,10 @@ import psycopg
 import pytest
 
 from cli.demo import register_sandbox_integrations
-from ingestion.raw_writer import RAW_TABLES
 from ingestion.sync import mark_abandoned_runs, run_sync
 from ingestion.vault import Keyring, new_key_spec
 from plugins.providers.base import Interval
+from plugins.providers.registry import RAW_TABLES
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
 

@@ -3,6 +3,20 @@
 Providers only *read* from their API and yield `RawRecord`s; where the records go (COPY into
 raw tables, sync-run bookkeeping) is ingestion's business. Keeping the interface this narrow
 is what lets the same provider code run in a DAG task, the CLI or a benchmark.
+
+The design's provider interface is four verbs: name, sync, validate webhook, parse webhook. The
+first two are `Provider`; the last two are a `WebhookScheme`, kept apart and stateless because
+the webhook sink must check a request in milliseconds without building an API client (no
+credentials, no HTTP connection). A provider points at its scheme through `Provider.webhook`,
+None when the platform sends no webhooks.
+
+Where webhook records land: in the raw tables the scheme declares (`WebhookScheme.raw_tables`),
+with `source = 'webhook'`. A platform whose notification carries the same object its API serves
+may declare that object's API table, so staging reads one table whatever the channel; a platform
+whose notification only points at changed data (ids and a link, not the objects) lands the
+notification itself in an events table of its own, and the data arrives by extraction. Every
+raw table, sync's and webhooks', is created and written from the registry's union of both
+(`plugins/providers/registry.py`).
 """
 
 from __future__ import annotations
@@ -11,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -72,19 +86,79 @@ class RawRecord:
     keys: Mapping[str, str | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class NormalizedEvent:
+    """One webhook notification, as every platform's scheme hands it to the sink.
+
+    `event_id` is the platform's id for the notification (what redeliveries share, so the sink
+    can deduplicate); `event_type` its type as the platform writes it (`item/updated`,
+    `charge.succeeded`); `occurred_at` when the platform says the event happened, timezone-aware,
+    or None when the platform's payload gives no time (then the sink's receipt time is all there
+    is); `records` what lands in raw, in the tables the scheme declares.
+    """
+
+    event_id: str
+    event_type: str
+    occurred_at: datetime | None
+    records: tuple[RawRecord, ...]
+    source: Literal["webhook"] = "webhook"
+
+    def __post_init__(self) -> None:
+        if not self.event_id or not self.event_type:
+            raise ValueError("a NormalizedEvent needs an event_id and an event_type")
+        if self.occurred_at is not None and self.occurred_at.tzinfo is None:
+            raise ValueError("NormalizedEvent.occurred_at must be timezone-aware (or None)")
+
+
+class WebhookScheme(ABC):
+    """How one platform signs and shapes its webhook notifications; stateless, no API client.
+
+    An instance holds configuration only (e.g. which header carries the secret), never
+    per-request state, so one instance serves every request of every tenant concurrently.
+    `verify` raises a `WebhookError` subclass (plugins/providers/errors.py) naming what failed:
+    `MissingHeaderError`, `BadSignatureError`, `StaleTimestampError`; `parse` raises
+    `WebhookPayloadError` for a body that is not the documented shape. Verify before parsing:
+    an unauthenticated body is not worth decoding.
+    """
+
+    # raw table -> its key column, for every table `parse` may put records in
+    raw_tables: ClassVar[Mapping[str, str]]
+
+    @abstractmethod
+    def verify(self, secret: str, headers: Mapping[str, str], raw_body: bytes) -> None:
+        """Return if the request proves it comes from the platform with `secret`; raise otherwise.
+
+        `headers` are looked up case-insensitively (ASGI gives lower-case names, people write
+        `X-Webhook-Secret`); `raw_body` is the bytes exactly as received, since signatures are
+        computed over them, never over a re-encoding.
+        """
+
+    @abstractmethod
+    def parse(self, raw_body: bytes) -> NormalizedEvent:
+        """The notification as a NormalizedEvent; WebhookPayloadError when it is not the documented shape."""
+
+
 class Provider(ABC):
     """One external system we extract from.
 
     Subclasses declare which credential and external-id fields they need, so the CLI can
-    validate `integrations add` input before anything is stored. `transport` (timeouts, retries,
-    sleep and clock) reaches every HTTP call the provider makes; None means the defaults.
+    validate `integrations add` input before anything is stored, and which of those are secret
+    (`secret_fields`), so the CLI refuses them as arguments. `raw_tables` maps every raw table
+    `sync` yields records for to its one extracted key column: the warehouse creates the tables
+    and the raw writer fills them from this declaration (through the registry), so a provider's
+    tables are named nowhere else. `transport` (timeouts, retries, sleep and clock) reaches every
+    HTTP call the provider makes; None means the defaults.
     """
 
     name: ClassVar[str]
     default_base_url: ClassVar[str]
     credential_fields: ClassVar[tuple[str, ...]]
+    secret_fields: ClassVar[tuple[str, ...]]
     external_id_fields: ClassVar[tuple[str, ...]]
-    raw_tables: ClassVar[tuple[str, ...]]
+    # raw table -> its key column, for every table `sync` yields records for
+    raw_tables: ClassVar[Mapping[str, str]]
+    # how the platform's webhooks are verified and parsed; None: the platform sends none
+    webhook: ClassVar[WebhookScheme | None] = None
 
     def __init__(
         self,
@@ -101,6 +175,20 @@ class Provider(ABC):
         self.external_ids = {k: list(v) for k, v in external_ids.items()}
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.transport_options = transport or TransportOptions()
+
+    @classmethod
+    def landing_tables(cls) -> dict[str, str]:
+        """Every raw table this provider's records land in (sync's and its webhook's), with its key column.
+
+        A table both declare must name the same key column: one table has one key.
+        """
+        tables = dict(cls.raw_tables)
+        for table, key in (cls.webhook.raw_tables if cls.webhook is not None else {}).items():
+            if tables.setdefault(table, key) != key:
+                raise TypeError(
+                    f"{cls.__name__}: raw table {table!r} keyed by {tables[table]!r} for sync but {key!r} for webhooks"
+                )
+        return tables
 
     @abstractmethod
     def sync(self, interval: Interval) -> Iterator[RawRecord]:

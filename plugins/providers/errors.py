@@ -3,7 +3,10 @@
 Every class says two things its callers act on: `retryable` (would the same call, made again
 later, plausibly succeed?) and `advice` (one sentence telling a person what to do). The CLI
 prints the advice after the message; the DAG fails a task at once, without retries, when
-`retryable` is false, because wrong credentials or an unlinked merchant do not heal by waiting.
+`retryable` is false, because wrong credentials or an unlinked account do not heal by waiting.
+
+Webhook requests fail in a hierarchy of their own (`WebhookError`, at the end): nothing is
+retried on our side there, the sink only has to know what to answer.
 """
 
 from __future__ import annotations
@@ -29,13 +32,13 @@ class AuthenticationError(ProviderError):
 
 
 class NotLinkedError(ProviderError):
-    """The credentials work but the account id does not belong to them (merchant not linked to
-    the app, Pluggy item deleted or never created): a person must fix the integration's ids."""
+    """The credentials work but the account id does not belong to them (not linked to the
+    application, deleted, never created): a person must fix the integration's ids."""
 
     retryable = False
     advice = (
         "The credentials were accepted but this account is not reachable with them: check the "
-        "integration's external ids (iFood merchant linked to the app, Pluggy item still exists)."
+        "integration's external ids (the account still exists and is linked to these credentials)."
     )
 
 
@@ -75,3 +78,36 @@ class RateLimitedError(ProviderError):
 
 class UnknownProviderError(ValueError):
     """A provider name that the registry does not know."""
+
+
+# ------------------------------------------------------------------------------- webhooks
+
+
+class WebhookError(Exception):
+    """A webhook request that must not land: it does not prove where it comes from, or is not
+    the platform's documented notification.
+
+    `http_status` is what the sink answers. Failed authentication is 401, which platforms read as
+    "do not retry" (some document exactly that); a body that is not the documented shape is 400.
+    Messages name the header or field at fault, never a secret or a signature value.
+    """
+
+    http_status: int = 401
+
+
+class MissingHeaderError(WebhookError):
+    """The header that carries the secret, signature or timestamp is absent."""
+
+
+class BadSignatureError(WebhookError):
+    """The secret or signature does not match (or the header carrying it is unreadable)."""
+
+
+class StaleTimestampError(WebhookError):
+    """The signed timestamp is further from now than the tolerance: a replay, or a wrong clock."""
+
+
+class WebhookPayloadError(WebhookError):
+    """An authenticated body that is not the platform's documented notification shape."""
+
+    http_status = 400

@@ -12,13 +12,13 @@ from typing import Annotated
 
 import msgspec
 
-# A decimal number written as text, as iFood writes money in financial events ("-3.99"): an
-# optional sign, digits, an optional fraction. No exponent, no thousands separator, no NaN.
+# A decimal number written as text, as some providers write money ("-3.99"): an optional sign,
+# digits, an optional fraction. No exponent, no thousands separator, no NaN.
 DECIMAL_TEXT = r"^[+-]?\d+(\.\d+)?$"
 
 Number = float
-"""Money as a JSON number (Pluggy, iFood sales and settlements). Only validated here: the
-payload that lands keeps the exact digits the provider sent."""
+"""Money as a JSON number. Only validated here: the payload that lands keeps the exact digits
+the provider sent."""
 
 Amount = Annotated[str, msgspec.Meta(pattern=DECIMAL_TEXT)] | float
 """Money as a JSON number or as decimal text; anything else (`"131,8,9"`, `"abc"`, null) fails."""
@@ -27,4 +27,4 @@ NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 """An identifier or code that must be present and not blank."""
 
 Competence = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-"""A month as iFood names it: `YYYY-MM`."""
+"""A month (an accounting competence): `YYYY-MM`."""

@@ -29,7 +29,6 @@ import psycopg
 import pytest
 
 from ingestion import integrations
-from ingestion.raw_writer import RAW_TABLES
 from ingestion.sync import run_sync
 from ingestion.vault import Keyring, new_key_spec
 from plugins.providers.base import Interval
@@ -42,8 +41,8 @@ from plugins.providers.errors import (
     RequestRejectedError,
     ResponseShapeError,
 )
-from plugins.providers.ifood import REPORT_LINK_ATTEMPTS
-from plugins.providers.registry import provider_class
+from plugins.providers.ifood.client import REPORT_LINK_ATTEMPTS
+from plugins.providers.registry import PROVIDERS, RAW_TABLES, provider_class
 from plugins.providers.transport import RetryPolicy, TransportOptions
 from sandbox.options import ServerOptions
 from sandbox.server import start_in_thread
@@ -343,8 +342,6 @@ def clean_rows(sandbox: Sandbox, clean_module_warehouse: str) -> dict[str, dict[
 
 
 def test_every_provider_is_in_the_fault_table() -> None:
-    from plugins.providers.registry import PROVIDERS
-
     assert {case.name for case in CASES} == set(PROVIDERS), "a new provider needs its ProviderCase here"
 
 

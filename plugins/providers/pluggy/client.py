@@ -1,4 +1,4 @@
-"""Pluggy (Open Finance aggregator): bank accounts and their transactions.
+"""The HTTP client of Pluggy's API (Open Finance aggregator): items, accounts, transactions.
 
 Auth is `POST /auth` → an API key (a JWT that lives two hours) sent as `X-API-KEY`; we reuse
 it until its `exp` claim is near, as Pluggy asks, because `/auth` is itself rate limited.
@@ -19,9 +19,8 @@ from urllib.parse import parse_qs
 import httpx
 import msgspec
 
-from plugins.providers import pluggy_shapes as shapes
-from plugins.providers.base import Interval, Provider, RawRecord
 from plugins.providers.errors import NotLinkedError, ProviderError, ResponseShapeError
+from plugins.providers.pluggy import shapes
 from plugins.providers.transport import (
     CachedToken,
     NumberedPage,
@@ -32,7 +31,6 @@ from plugins.providers.transport import (
     decode_object,
     iter_cursor_pages,
     iter_numbered_pages,
-    prefetched,
     shape_error,
 )
 
@@ -201,40 +199,6 @@ class PluggyClient:
             status=404,
             body=response.text,
         )
-
-
-class PluggyProvider(Provider):
-    """Extracts every account of the integration's items and the transactions in the interval."""
-
-    name = "pluggy"
-    default_base_url = PluggyClient.DEFAULT_BASE_URL
-    credential_fields = ("client_id", "client_secret")
-    external_id_fields = ("item_ids",)
-    raw_tables = ("pluggy_accounts", "pluggy_transactions")
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.client = PluggyClient(
-            self.credentials["client_id"],
-            self.credentials["client_secret"],
-            base_url=self.base_url,
-            options=self.transport_options,
-        )
-
-    def close(self) -> None:
-        self.client.close()
-
-    def sync(self, interval: Interval) -> Iterator[RawRecord]:
-        for item_id in self.external_ids.get("item_ids", []):
-            self.client.item(item_id)  # NotLinkedError, naming the item, when it is gone
-            for account in self.client.accounts(item_id):
-                yield RawRecord("pluggy_accounts", str(account["id"]), account, {"item_id": item_id})
-                account_id = str(account["id"])
-                keys = {"account_id": account_id}
-                pages = self.client.transaction_pages(account_id, interval.first_date, interval.last_date)
-                for page in prefetched(pages, depth=64):
-                    for transaction_id, raw in page:
-                        yield RawRecord("pluggy_transactions", transaction_id, raw, keys)
 
 
 def _check_account(response: httpx.Response, account_id: str, transactions: list[shapes.Transaction]) -> None:
