@@ -28,9 +28,9 @@ from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
+from cli.arguments import parse_date
 from ingestion import integrations
 from ingestion.airflow_runner import dag_test, ensure_metadata_db
-from ingestion.cli import parse_date
 from ingestion.errors import UserError
 from ingestion.vault import Keyring
 from ingestion.warehouse import admin_url, create_database, ensure_schema, prepare_warehouse, with_database

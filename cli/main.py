@@ -11,7 +11,7 @@ import traceback
 
 import typer
 
-from ingestion import cli as product
+from cli import db, holidays, integrations, runs, tolerances
 from ingestion.errors import UserError
 from plugins.providers.errors import ProviderError
 
@@ -20,13 +20,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(product.db_app, name="db")
-app.add_typer(product.integrations_app, name="integrations")
-app.add_typer(product.tolerances_app, name="tolerances")
-app.add_typer(product.calendar_app, name="calendar")
-app.command("sync")(product.sync_command)
-app.command("run")(product.run_command)
-app.command("dbt", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(product.dbt_command)
+app.add_typer(db.db_app, name="db")
+app.add_typer(integrations.integrations_app, name="integrations")
+app.add_typer(tolerances.tolerances_app, name="tolerances")
+app.add_typer(holidays.calendar_app, name="calendar")
+app.command("sync")(runs.sync_command)
+app.command("run")(runs.run_command)
+app.command("dbt", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(runs.dbt_command)
 
 
 def _register_optional() -> None:

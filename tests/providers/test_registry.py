@@ -16,7 +16,7 @@ from typing import ClassVar
 import psycopg
 import pytest
 
-from ingestion.credentials_input import secret_fields
+from cli.credentials_input import secret_fields
 from plugins.providers.base import Interval, Provider, RawRecord, WebhookScheme
 from plugins.providers.registry import PROVIDERS, RAW_TABLES
 
