@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -57,11 +57,11 @@ HOLD_SCHEMA = "bench_hold"
 TRUTH_TABLE = "bench_truth.orders"
 # Everything whose change changes the loaded rows: a new version of any of these invalidates the cache.
 # LOAD_VERSION stands for this module's own loading procedure: bump it when that changes.
-SOURCES = ("sandbox/*.py", "plugins/providers/**/*.py", "ingestion/raw_writer.py", "ingestion/sync.py")
+SOURCES = ("sandbox/**/*.py", "plugins/providers/**/*.py", "ingestion/raw_writer.py", "ingestion/sync.py")
 LOAD_VERSION = 1
 # Rate limits off and the on-demand report processed by its second poll: the bench measures the
 # warehouse, not the providers' published pacing (which would turn a 1M-order load into hours).
-SERVER_OPTIONS = replace(ServerOptions().with_rate_limit(None), ifood_ondemand_delay_s=0.0)
+SERVER_OPTIONS = ServerOptions().with_rate_limit(None).with_platform("ifood", ondemand_delay_s=0.0)
 
 
 @dataclass(frozen=True)
@@ -177,13 +177,14 @@ def load(url: str, shape: Shape) -> int:
     server = start_server(config)  # builds its own copy of the world meanwhile
     started = time.perf_counter()
     world = World(config)
-    log(f"generated the world: {len(world.orders):,} orders, {shape} ({time.perf_counter() - started:.1f}s)")
+    orders = len(world.facts["ifood"].orders)
+    log(f"generated the world: {orders:,} orders, {shape} ({time.perf_counter() - started:.1f}s)")
     store_truth(url, world.ground_truth())
     with served(server) as base_url:
         register_sandbox_integrations(url, world.credentials(base_url))
         sync_all(url, Interval.for_dates(START, shape.last_day - timedelta(days=1)), HISTORY_LABEL)
         sync_all(url, daily_interval(shape), LAST_DAY_LABEL)
-    return len(world.orders)
+    return orders
 
 
 def start_server(config: WorldConfig) -> tuple[BaseProcess, int]:

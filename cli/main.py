@@ -31,7 +31,7 @@ app.command("dbt", context_settings={"allow_extra_args": True, "ignore_unknown_o
 
 def _register_optional() -> None:
     from cli.demo import demo_command
-    from sandbox.cli import app as sandbox_app
+    from cli.sandbox import app as sandbox_app
 
     app.add_typer(sandbox_app, name="sandbox", help="The offline sandbox: synthetic world and fake provider APIs.")
     app.command("demo")(demo_command)

@@ -1,9 +1,9 @@
-"""One ASGI server for the whole sandbox: fake Pluggy at `/pluggy`, fake iFood at `/ifood`,
-the control surface at `/_sandbox`.
+"""One ASGI server for the whole sandbox: every registered platform's fake API at `/<name>`, the
+control surface at `/_sandbox`.
 
-Each provider is mounted under its own prefix so an unmodified client pointed at
-`http://host:port/pluggy` (or `/ifood`) sees the provider's own paths. The control surface is
-outside both prefixes so it can never shadow a provider path:
+Each platform (sandbox.registry) is mounted under its own prefix so an unmodified client pointed
+at `http://host:port/<name>` sees the platform's own paths. The control surface is outside every
+prefix so it can never shadow a platform path:
 
     GET    /_sandbox/health        world summary; 200 once the server is serving
     GET    /_sandbox/credentials   World.credentials() for this server's base URL
@@ -12,7 +12,9 @@ outside both prefixes so it can never shadow a provider path:
     GET    /_sandbox/faults        queued faults
     POST   /_sandbox/faults        queue a fault (see sandbox.control)
     DELETE /_sandbox/faults        drop every queued fault
-    GET    /_sandbox/files/<t>.csv.gz  iFood reconciliation files (pre-signed-style links, no bearer)
+
+plus the routes a platform serves outside its prefix (pre-signed-style download links under
+`/_sandbox/files/`), logged and faulted as that platform's.
 """
 
 from __future__ import annotations
@@ -30,16 +32,16 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
-from sandbox.control import ControlMiddleware, FaultBook, RequestLog
-from sandbox.httputil import json_response
-from sandbox.ifood_api import FILES_PATH, IfoodApi
+from sandbox.core.control import ControlMiddleware, FaultBook, RequestLog
+from sandbox.core.httputil import json_response
+from sandbox.core.platform import PlatformApi
 from sandbox.options import ServerOptions
-from sandbox.pluggy_api import PluggyApi
+from sandbox.registry import PLATFORMS
 from sandbox.world import World, WorldConfig
 
 
 class Sandbox:
-    """A world, its two fake providers and the control state, assembled into one ASGI app."""
+    """A world, every registered platform's fake API and the control state, assembled into one ASGI app."""
 
     def __init__(
         self, world: World, options: ServerOptions | None = None, *, clock: Callable[[], float] = time.monotonic
@@ -48,42 +50,49 @@ class Sandbox:
         measured with; a test passes one it advances instead of sleeping through a window."""
         self.world = world
         self.options = options or ServerOptions()
-        self.pluggy = PluggyApi(world, self.options, clock=clock)
-        self.ifood = IfoodApi(world, self.options, clock=clock)
-        self.faults = FaultBook()
+        window = self.options.rate_limit_window_s
+        self.apis: dict[str, PlatformApi] = {
+            p.name: p.api(world, world.facts[p.name], self.options.of(p.name), window_s=window, clock=clock)
+            for p in PLATFORMS
+        }
+        self.faults = FaultBook(tuple(self.apis))
         self.log = RequestLog(self.options.request_log_size)
 
     def app(self) -> Starlette:
+        outside = [(name, o) for name, api in self.apis.items() for o in api.outside_routes()]
         routes = [
             Route("/_sandbox/health", self.health, methods=["GET"]),
             Route("/_sandbox/credentials", self.credentials, methods=["GET"]),
             Route("/_sandbox/requests", self.requests, methods=["GET", "DELETE"]),
             Route("/_sandbox/faults", self.fault_queue, methods=["GET", "POST", "DELETE"]),
-            Route(FILES_PATH, self.ifood.download, methods=["GET"]),
-            Mount("/pluggy", app=self.pluggy.app()),
-            Mount("/ifood", app=self.ifood.app()),
+            *(o.route for _, o in outside),
+            *(Mount(f"/{name}", app=api.app()) for name, api in self.apis.items()),
         ]
-        return Starlette(routes=routes, middleware=[Middleware(ControlMiddleware, faults=self.faults, log=self.log)])
+        control = Middleware(
+            ControlMiddleware,
+            faults=self.faults,
+            log=self.log,
+            error_bodies={p.name: p.error_body for p in PLATFORMS},
+            outside={o.prefix: name for name, o in outside},
+        )
+        return Starlette(routes=routes, middleware=[control])
 
     def close(self) -> None:
-        self.pluggy.close()
+        for api in self.apis.values():
+            api.close()
 
     async def health(self, request: Request) -> Response:
         world = self.world
+        counts = {key: n for facts in world.facts.values() for key, n in facts.summary().items()}
         return json_response(
             {
                 "status": "ok",
                 "config": world.config.to_dict(),
                 "as_of": world.as_of.isoformat(),
-                "orders": len(world.orders),
-                "payout_batches": len(world.batches),
+                **counts,
                 "bank_transactions": world.bank_transaction_count,
                 "status_counts": world.status_counts(),
-                "rate_limits": {
-                    "pluggy": self.options.pluggy_rate_limit,
-                    "ifood": self.options.ifood_rate_limit,
-                    "ifood_token": self.options.ifood_token_rate_limit,
-                },
+                "rate_limits": self.options.rate_limits(),
             }
         )
 

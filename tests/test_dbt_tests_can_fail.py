@@ -20,7 +20,7 @@ import pytest
 from dbt_outcomes import dbt_results
 
 from ingestion.dbt_runner import run_dbt
-from sandbox.calendar import add_business_days
+from sandbox.core.calendar import add_business_days
 
 E = date(2026, 10, 5)
 AS_OF = date(2026, 10, 30)

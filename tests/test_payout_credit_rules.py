@@ -17,7 +17,7 @@ import pytest
 
 from bench import ifood_floor
 from ingestion.dbt_runner import run_dbt
-from sandbox.calendar import add_business_days
+from sandbox.core.calendar import add_business_days
 
 E = date(2026, 10, 5)  # a Monday; Monday 12 is a holiday
 AS_OF = date(2027, 3, 1)

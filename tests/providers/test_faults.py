@@ -246,7 +246,7 @@ class Sandbox:
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
     world = World(CONFIG)
-    options = ServerOptions(ifood_ondemand_delay_s=0).with_rate_limit(None)
+    options = ServerOptions().with_platform("ifood", ondemand_delay_s=0).with_rate_limit(None)
     base_url, stop = start_in_thread(world, port=0, options=options)
     creds = world.credentials(base_url)
     yield Sandbox(base_url, world, creds["tenants"][0], creds["base_urls"])

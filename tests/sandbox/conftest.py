@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from served_sandbox import SMALL, FakeClock, Served
+from served_sandbox import SMALL, TINY, FakeClock, Served
 
 from sandbox.options import ServerOptions
 from sandbox.server import start_in_thread
@@ -34,3 +34,18 @@ def http(served: Served) -> Iterator[httpx.Client]:
         client.delete("/_sandbox/faults")
         yield client
         client.delete("/_sandbox/faults")
+
+
+@pytest.fixture(scope="module")
+def limited() -> Iterator[tuple[str, World, FakeClock]]:
+    """A tiny world served with low limits in 1.5-second windows, on a clock the tests advance."""
+    world = World(TINY)
+    clock = FakeClock()
+    options = (
+        ServerOptions(rate_limit_window_s=1.5)
+        .with_platform("pluggy", rate_limit=3)
+        .with_platform("ifood", rate_limit=2, token_rate_limit=2)
+    )
+    base_url, stop = start_in_thread(world, port=0, options=options, clock=clock)
+    yield base_url, world, clock
+    stop()

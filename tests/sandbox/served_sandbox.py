@@ -1,7 +1,8 @@
-"""What the sandbox tests share: the small world's config, a served sandbox, login helpers."""
+"""What the sandbox tests share: the small world's config, worlds built once, a served sandbox, login helpers."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,16 @@ from sandbox.world import World, WorldConfig
 
 # Two tenants × two stores, a dozen days: several pages of everything, small enough to be quick.
 SMALL = WorldConfig(seed=7, tenants=2, stores_per_tenant=2, days=12, orders_per_day=15, bank_noise_per_day=150)
+# One store, three days: for servers a test configures itself (rate limits).
+TINY = WorldConfig(seed=3, tenants=1, stores_per_tenant=1, days=3, orders_per_day=5, bank_noise_per_day=5)
+# The end-to-end test's world, one of the two coverage worlds (docs/sandbox-world.md).
+E2E = WorldConfig(seed=2026, tenants=2, stores_per_tenant=2, days=21, orders_per_day=12, bank_noise_per_day=3)
+
+
+@functools.cache
+def world_of(config: WorldConfig) -> World:
+    """One `World` per config for the whole session: generation is deterministic, so tests share it (read only)."""
+    return World(config)
 
 
 class FakeClock:

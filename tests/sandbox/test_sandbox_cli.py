@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from sandbox.cli import KNOBS, app
+from cli.sandbox import KNOBS, app
 from sandbox.world import World, WorldConfig
 
 runner = CliRunner()
@@ -158,7 +158,7 @@ def test_serve_runs_a_real_server_that_pages_every_transaction() -> None:
         [
             sys.executable,
             "-c",
-            "from sandbox.cli import app; app()",
+            "from cli.sandbox import app; app()",
             "serve",
             "--port",
             str(port),

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from pluggy_sdk.models import GlobalErrorResponse
-from pluggy_sdk_strict import strict
-from served_sandbox import FakeClock, Served, ifood_bearer, pluggy_key
+from served_sandbox import TINY, Served, ifood_bearer, pluggy_key
 
-from sandbox.options import ServerOptions
 from sandbox.server import start_in_thread
-from sandbox.world import World, WorldConfig
-
-TOO_MANY = {"message": "Too many requests. Please try again later (see Retry-After header in seconds)", "code": 429}
-TINY = WorldConfig(seed=3, tenants=1, stores_per_tenant=1, days=3, orders_per_day=5, bank_noise_per_day=5)
 
 
 def inject(http: httpx.Client, **spec) -> dict:
@@ -30,8 +22,12 @@ def inject(http: httpx.Client, **spec) -> dict:
 
 def test_health_and_credentials(http: httpx.Client, served: Served) -> None:
     health = http.get("/_sandbox/health").json()
-    assert health["status"] == "ok" and health["orders"] == len(served.world.orders)
+    ifood = served.world.facts["ifood"]
+    assert health["status"] == "ok" and health["orders"] == len(ifood.orders)
+    assert health["payout_batches"] == len(ifood.batches)
+    assert health["bank_transactions"] == served.world.bank_transaction_count
     assert health["status_counts"] == served.world.status_counts()
+    assert health["rate_limits"] == {"pluggy": None, "ifood": None, "ifood_token": None}
     assert http.get("/_sandbox/credentials").json() == served.credentials
 
 
@@ -170,53 +166,6 @@ def test_unknown_paths_answer_in_the_providers_style(http: httpx.Client) -> None
 
 
 # -------------------------------------------------------------------------------- rate limits
-
-
-@pytest.fixture(scope="module")
-def limited() -> Iterator[tuple[str, World, FakeClock]]:
-    world = World(TINY)
-    clock = FakeClock()
-    options = ServerOptions(pluggy_rate_limit=3, ifood_rate_limit=2, ifood_token_rate_limit=2, rate_limit_window_s=1.5)
-    base_url, stop = start_in_thread(world, port=0, options=options, clock=clock)
-    yield base_url, world, clock
-    stop()
-
-
-def test_pluggy_counts_per_endpoint_and_answers_its_429(limited: tuple[str, World, FakeClock]) -> None:
-    base_url, world, clock = limited
-    creds = world.credentials(base_url)["tenants"][0]["pluggy"]
-    body = {"clientId": creds["client_id"], "clientSecret": creds["client_secret"]}
-    with httpx.Client(base_url=base_url) as http:
-        clock.advance(1.5)  # a fresh window
-        statuses = [http.post("/pluggy/auth", json=body).status_code for _ in range(4)]
-        assert statuses == [200, 200, 200, 429]
-        clock.advance(0.4)
-        refused = http.post("/pluggy/auth", json=body)
-        assert refused.json() == TOO_MANY
-        strict(GlobalErrorResponse, refused.json())
-        assert refused.headers["ratelimit-limit"] == "3"
-        assert refused.headers["retry-after"] == refused.headers["ratelimit-reset"] == "2", "1.1 s left, rounded up"
-        key = {"X-API-KEY": http.post("/pluggy/auth", json=body).json().get("apiKey", "")}
-        item = http.get(f"/pluggy/items/{creds['item_ids'][0]}", headers=key)
-        assert item.status_code == 403, "another endpoint has its own bucket (the refused key is empty: 403)"
-        clock.advance(1.0)
-        assert http.post("/pluggy/auth", json=body).status_code == 429, "still the same window"
-        clock.advance(0.1)
-        assert http.post("/pluggy/auth", json=body).status_code == 200, "the window has reset"
-
-
-def test_ifood_429_has_retry_after_and_x_ratelimit_headers(limited: tuple[str, World, FakeClock]) -> None:
-    base_url, world, clock = limited
-    creds = world.credentials(base_url)["tenants"][0]["ifood"]
-    form = {"grantType": "client_credentials", "clientId": creds["client_id"], "clientSecret": creds["client_secret"]}
-    with httpx.Client(base_url=base_url) as http:
-        clock.advance(1.5)
-        replies = [http.post("/ifood/authentication/v1.0/oauth/token", data=form) for _ in range(3)]
-        assert [r.status_code for r in replies] == [200, 200, 429]
-        headers = replies[-1].headers
-        assert headers["x-ratelimit-limit"] == "2" and headers["x-ratelimit-remaining"] == "0"
-        assert headers["retry-after"] == headers["x-ratelimit-reset"] == "2"
-        assert replies[-1].json()["error"]["code"] == "TooManyRequests"
 
 
 def test_rate_limits_can_be_switched_off(http: httpx.Client, served: Served) -> None:

@@ -64,7 +64,7 @@ def test_ifood_token_is_cached_and_pages_cover_every_sale_and_event(sandbox) -> 
     sold = [row["order_id"] for row in truth if row["reason"] != "orphan_financial_event"]
     assert sorted(s["id"] for s in sales) == sorted(sold)
     assert len(sold) < len(truth)
-    in_window = [e for e in world.events_by_merchant[merchant] if FIRST <= e.local_date <= LAST]
+    in_window = [e for e in world.facts["ifood"].events_by_merchant[merchant] if FIRST <= e.local_date <= LAST]
     assert sorted((e["reference"]["id"], e["name"], Decimal(e["amount"]["value"])) for e in events) == sorted(
         (e.order_id, e.name, e.amount) for e in in_window
     ), "every ledger entry of the window, once"

@@ -49,7 +49,7 @@ FIRST, LAST = CONFIG.start, CONFIG.start + timedelta(days=CONFIG.days - 1)
 @pytest.fixture(scope="module")
 def sandbox():
     world = World(CONFIG)
-    base_url, stop = start_in_thread(world, port=0, options=ServerOptions(ifood_ondemand_delay_s=0))
+    base_url, stop = start_in_thread(world, port=0, options=ServerOptions().with_platform("ifood", ondemand_delay_s=0))
     creds = world.credentials(base_url)
     yield world, creds["base_urls"], creds["tenants"][0]
     stop()
@@ -75,9 +75,10 @@ def client_for(urls: dict, tenant: dict) -> tuple[IfoodClient, Wire, list[float]
 
 def merchants(world: World) -> tuple[str, str]:
     """(a merchant that anticipated a batch, one that never did)."""
-    planned = {b.merchant_id for b in world.batches if b.anticipation is not None}
-    with_plan = [s.merchant_id for s in world.stores if s.merchant_id in planned]
-    without = [s.merchant_id for s in world.stores if s.merchant_id not in planned]
+    ifood = world.facts["ifood"]
+    planned = {b.merchant_id for b in ifood.batches if b.anticipation is not None}
+    with_plan = [m.merchant_id for m in ifood.merchants if m.merchant_id in planned]
+    without = [m.merchant_id for m in ifood.merchants if m.merchant_id not in planned]
     assert with_plan and without, "the world must have a store with and one without an anticipation plan"
     return with_plan[0], without[0]
 
@@ -87,7 +88,7 @@ def expected_settlement_items(world: World, merchant: str, begin: date, end: dat
     anticipated, by payment date in [begin, end]: its credits (SUCCEED once in the bank, PENDING while
     planned), or its total on its expected date when it has no credit."""
     items: Counter = Counter()
-    for batch in world.batches:
+    for batch in world.facts["ifood"].batches:
         if batch.merchant_id != merchant or batch.anticipation is not None:
             continue
         parts = [(c.date, c.amount, "SUCCEED" if c.date < world.as_of else "PENDING") for c in batch.credits]
@@ -144,7 +145,7 @@ def test_anticipations_are_every_anticipated_batch_and_no_plan_is_empty(sandbox)
             b.anticipation.fee,
             b.expected_date.isoformat(),
         )
-        for b in world.batches
+        for b in world.facts["ifood"].batches
         if b.merchant_id == with_plan and b.anticipation is not None
     )
     got = sorted(
@@ -171,7 +172,9 @@ def test_on_demand_report_is_requested_polled_and_downloaded_without_the_token(s
     merchant = tenant["ifood"]["merchant_ids"][0]
     competence = FIRST.strftime("%Y-%m")
     lines = client.reconciliation_report(merchant, competence, poll_timeout_s=120, poll_initial_s=0.2)
-    events = [e for e in world.events_by_merchant[merchant] if e.business_date.isoformat()[:7] == competence]
+    events = [
+        e for e in world.facts["ifood"].events_by_merchant[merchant] if e.business_date.isoformat()[:7] == competence
+    ]
     assert len(lines) == len(events), "one line per financial event of the competence"
     assert sorted((line["pedido_associado_ifood"], line["valor"]) for line in lines) == sorted(
         (e.order_id, e.amount) for e in events
@@ -220,9 +223,10 @@ def test_provider_sync_yields_every_record_of_the_new_financial_tables(sandbox) 
     assert tables["ifood_settlements"] == sum(
         sum(expected_settlement_items(world, m, FIRST, last).values()) for m in merchant_ids
     )
-    assert tables["ifood_anticipations"] == sum(1 for b in world.batches if b.anticipation is not None)
-    assert tables["ifood_reconciliation_lines"] == sum(len(world.events_by_merchant[m]) for m in merchant_ids)
-    assert tables["ifood_sales"] == sum(len(world.sales_by_merchant[m]) for m in merchant_ids)
+    ifood = world.facts["ifood"]
+    assert tables["ifood_anticipations"] == sum(1 for b in ifood.batches if b.anticipation is not None)
+    assert tables["ifood_reconciliation_lines"] == sum(len(ifood.events_by_merchant[m]) for m in merchant_ids)
+    assert tables["ifood_sales"] == sum(len(ifood.sales_by_merchant[m]) for m in merchant_ids)
     for table in ("ifood_settlements", "ifood_anticipations", "ifood_reconciliation_lines"):
         ids = [r.external_id for r in records if r.table == table]
         assert len(ids) == len(set(ids)), f"{table} ids must not collide"

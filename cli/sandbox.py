@@ -1,9 +1,11 @@
 """`conciliador sandbox …`: serve the fake providers, print their credentials, export the ground truth.
 
 Every command takes the same world knobs (`--seed`, `--tenants`, … one option per `WorldConfig`
-field), declared once in `KNOBS` and added to each command by `@world_options`, so the three
-commands cannot drift apart. Knob values are parsed here rather than by click so that any
-malformed value ends in one plain sentence on stderr and exit code 2.
+field, grouped in the help by the platform that declares it), read once into `KNOBS` from the
+fields' metadata and added to each command by `@world_options`, so the three commands cannot
+drift apart and a platform's new knob is an option without touching this file. Knob values are
+parsed here rather than by click so that any malformed value ends in one plain sentence on stderr
+and exit code 2. Platforms, their URLs and credentials come from the sandbox registry.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ import inspect
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Annotated, Any
 
 import typer
 
-from sandbox.options import PLUGGY_RATE_LIMIT, ServerOptions
-from sandbox.world import REASONS, World, WorldConfig
+from sandbox.core.knobs import BankKnobs
+from sandbox.options import ServerOptions
+from sandbox.registry import PLATFORMS
+from sandbox.world import World, WorldConfig
 
 app = typer.Typer(
     help="The offline sandbox: synthetic world and fake provider APIs.",
@@ -29,8 +33,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-TRUTH_COLUMNS = ("tenant_id", "merchant_id", "order_id", "status", "reason")
 
 
 class UsageProblem(Exception):
@@ -43,6 +45,7 @@ class Knob:
     parse: Callable[[str], Any]
     metavar: str
     help: str
+    panel: str = "World knobs"  # where --help lists it: the world's, or the platform's that declares it
 
     @property
     def flag(self) -> str:
@@ -75,25 +78,23 @@ def _day(text: str) -> date:
 
 
 _DEFAULTS = WorldConfig()
-KNOBS = (
-    Knob("seed", _whole, "INT", "Everything (ids, amounts, credentials) derives from it."),
-    Knob("tenants", _whole, "INT", "Customers, each with its own Pluggy and iFood credentials."),
-    Knob("stores_per_tenant", _whole, "INT", "iFood merchants per tenant, each with its own bank account."),
-    Knob("start", _day, "YYYY-MM-DD", "First business day (America/Sao_Paulo)."),
-    Knob("days", _whole, "INT", "Number of business days with orders."),
-    Knob("orders_per_day", _whole, "INT", "Orders per store per day (jittered ±25 %)."),
-    Knob("payout_term_days", _whole, "INT", "Daily schedule: iFood pays each day's orders D+N days later."),
-    Knob("payout_schedule", _text, "daily|weekly", "Daily (D+N) or weekly (Wednesday after the week) payouts."),
-    Knob("sales_only_rate", _rate, "RATE", "Share of orders that never get financial events."),
-    Knob("cancelled_rate", _rate, "RATE", "Share of orders cancelled after their events were posted."),
-    Knob("divergent_rate", _rate, "RATE", "Share of payout batches that go wrong."),
-    Knob("anticipation_rate", _rate, "RATE", "Share of payout batches the store anticipates (minus a fee)."),
-    Knob("partial_payment_rate", _rate, "RATE", "Share of payout batches paid in two credits."),
-    Knob("refund_after_payment_rate", _rate, "RATE", "Share of orders refunded from a later payout."),
-    Knob("orphan_event_rate", _rate, "RATE", "Share of orders with financial events but no sale."),
-    Knob("unlisted_settlement_rate", _rate, "RATE", "Share of payout batches iFood's settlements API does not list."),
-    Knob("bank_noise_per_day", _whole, "INT", "Unrelated bank transactions per account per day."),
-)
+_PARSERS: dict[str, Callable[[str], Any]] = {"int": _whole, "float": _rate, "date": _day, "str": _text}
+
+
+def _knobs() -> tuple[Knob, ...]:
+    """One `Knob` per `WorldConfig` field, from the field's type and metadata, in the config's order."""
+    panel_of = {f.name: "World knobs" for f in fields(BankKnobs)}
+    for platform in PLATFORMS:
+        if platform.knobs is not None:
+            for f in fields(platform.knobs):
+                panel_of.setdefault(f.name, f"{platform.title} knobs")
+    return tuple(
+        Knob(f.name, _PARSERS[str(f.type)], f.metadata["metavar"], f.metadata["help"], panel_of[f.name])
+        for f in fields(WorldConfig)
+    )
+
+
+KNOBS = _knobs()
 
 
 def config_from_options(values: dict[str, str | None]) -> WorldConfig:
@@ -133,7 +134,7 @@ def world_options(command: Callable[..., None]) -> Callable[..., None]:
                     knob.flag,
                     metavar=knob.metavar,
                     show_default=False,
-                    rich_help_panel="World knobs",
+                    rich_help_panel=knob.panel,
                     help=f"{knob.help} [default: {_default_text(knob)}]",
                 ),
             ],
@@ -172,23 +173,30 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8600,
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 to serve other machines).")] = "127.0.0.1",
     rate_limit: Annotated[
-        int, typer.Option(help="Requests per minute per endpoint and client before a 429 (0 = off).")
-    ] = PLUGGY_RATE_LIMIT,
+        int | None,
+        typer.Option(
+            help="Requests per minute per endpoint and client before a 429 (0 = off; default: each platform's own figure).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Serve the fake Pluggy (/pluggy) and iFood (/ifood) APIs over the generated world."""
+    """Serve every platform's fake API (/pluggy, /ifood, …) over the generated world."""
     from sandbox.server import serve as run_server
 
-    if rate_limit < 0:
+    if rate_limit is not None and rate_limit < 0:
         raise fail(f"--rate-limit: {rate_limit} is negative; use 0 to switch rate limiting off.")
     _port(port)
     world = World(config)
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    counts = [f"{n:,} {key.replace('_', ' ')}" for facts in world.facts.values() for key, n in facts.summary().items()]
+    urls = " and ".join(f"{base}/{p.name}" for p in PLATFORMS)
     typer.echo(
-        f"sandbox: {len(world.orders):,} orders, {world.bank_transaction_count:,} bank transactions; "
-        f"serving {base}/pluggy and {base}/ifood (credentials: {base}/_sandbox/credentials)",
+        f"sandbox: {', '.join([*counts, f'{world.bank_transaction_count:,} bank transactions'])}; "
+        f"serving {urls} (credentials: {base}/_sandbox/credentials)",
         err=True,
     )
-    run_server(world, host=host, port=port, options=ServerOptions().with_rate_limit(rate_limit))
+    options = ServerOptions() if rate_limit is None else ServerOptions().with_rate_limit(rate_limit)
+    run_server(world, host=host, port=port, options=options)
 
 
 @app.command()
@@ -205,15 +213,19 @@ def credentials(
     if as_json:
         typer.echo(json.dumps(creds, indent=2))
         return
-    typer.echo(f"Pluggy base URL: {creds['base_urls']['pluggy']}\niFood base URL:  {creds['base_urls']['ifood']}")
+    label = max(len(p.title) for p in PLATFORMS) + len(" base URL:")
+    typer.echo("\n".join(f"{p.title + ' base URL:':<{label}} {creds['base_urls'][p.name]}" for p in PLATFORMS))
+    width = max(len(p.name) for p in PLATFORMS)
     for tenant in creds["tenants"]:
-        p, i = tenant["pluggy"], tenant["ifood"]
-        typer.echo(
-            f"\n{tenant['tenant_id']}\n  pluggy client_id={p['client_id']} client_secret={p['client_secret']}"
-            f"\n         item_ids={','.join(p['item_ids'])}"
-            f"\n  ifood  client_id={i['client_id']} client_secret={i['client_secret']}"
-            f"\n         merchant_ids={','.join(i['merchant_ids'])}"
-        )
+        lines = [f"\n{tenant['tenant_id']}"]
+        for p in PLATFORMS:
+            given = tenant[p.name]
+            lines.append(f"  {p.name:<{width}} client_id={given['client_id']} client_secret={given['client_secret']}")
+            # Resource ids (item_ids, merchant_ids, …): the first is what an integration needs.
+            ids = next((k for k, v in given.items() if isinstance(v, list)), None)
+            if ids is not None:
+                lines.append(f"  {'':<{width}} {ids}={','.join(given[ids])}")
+        typer.echo("\n".join(lines))
 
 
 @app.command()
@@ -230,7 +242,8 @@ def truth(
     except OSError as exc:
         raise fail(f"--out: cannot write {out!r} ({exc.strerror}).") from None
     try:
-        writer = csv.DictWriter(handle, fieldnames=TRUTH_COLUMNS, lineterminator="\n")
+        columns = list(dict.fromkeys(c for facts in world.facts.values() for c in facts.truth_columns))
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n", restval="")
         writer.writeheader()
         writer.writerows({**row, "reason": row["reason"] or ""} for row in rows)
     finally:
@@ -242,6 +255,6 @@ def truth(
         print(f"{status:<20} {n:>8,}  {n / total if total else 0:6.1%}", file=summary)
     print(f"{'total':<20} {total:>8,}", file=summary)
     reasons = world.reason_counts()
-    for status, reason in REASONS:
+    for status, reason in world.reasons:
         n = reasons.get((status, reason), 0)
         print(f"  {status + ' / ' + (reason or '-'):<45} {n:>8,}", file=summary)

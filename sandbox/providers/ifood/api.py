@@ -35,9 +35,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.control import clock_offset
-from sandbox.httputil import LruCache, json_response
-from sandbox.ifood_financial import (
+from sandbox.core.calendar import SAO_PAULO
+from sandbox.core.control import clock_offset
+from sandbox.core.httputil import LruCache, json_response
+from sandbox.core.parties import Tenant
+from sandbox.core.platform import OutsideRoute, SharedWorld
+from sandbox.core.ratelimit import FixedWindowLimiter, Refusal
+from sandbox.core.tokens import TokenError, TokenIssuer, derive_key
+from sandbox.providers.ifood import NAME
+from sandbox.providers.ifood.facts import IfoodFacts
+from sandbox.providers.ifood.financial import (
     anticipated_batches,
     anticipations_body,
     closing_items,
@@ -45,11 +52,9 @@ from sandbox.ifood_financial import (
     reconciliation_rows,
     settlements_body,
 )
-from sandbox.ifood_wire import financial_event, sale
-from sandbox.options import ServerOptions
-from sandbox.ratelimit import FixedWindowLimiter, Refusal
-from sandbox.tokens import TokenError, TokenIssuer, derive_key
-from sandbox.world import SAO_PAULO, Store, Tenant, World
+from sandbox.providers.ifood.options import IfoodOptions
+from sandbox.providers.ifood.records import Merchant
+from sandbox.providers.ifood.wire import financial_event, sale
 
 SALES_PAGE_SIZE = 100
 SALES_MAX_WINDOW_DAYS = 90
@@ -62,10 +67,16 @@ SETTLEMENTS_PATH = "/financial/v3.0/merchants/{merchantId}/settlements"
 ANTICIPATIONS_PATH = "/financial/v3.0/merchants/{merchantId}/anticipations"
 ON_DEMAND_PATH = "/financial/v3.0/merchants/{merchantId}/reconciliation/on-demand"
 ON_DEMAND_STATUS_PATH = ON_DEMAND_PATH + "/{requestId}"
-FILES_PATH = "/_sandbox/files/{name}"  # outside the /ifood prefix, like a pre-signed S3 link
+FILES_PREFIX = "/_sandbox/files/"  # outside the /ifood prefix, like a pre-signed S3 link
+FILES_PATH = FILES_PREFIX + "{name}"
 SETTLEMENTS_MAX_WINDOW_DAYS = 31
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _COMPETENCE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    """iFood's error envelope for a status alone (what an injected fault answers by default)."""
+    return {"error": {"code": f"Http{status}", "message": message}}
 
 
 def ifood_error(
@@ -158,34 +169,48 @@ class IfoodApi:
     """The fake iFood: tokens, per-application limiter, indexed sales and events, page cache."""
 
     def __init__(
-        self, world: World, options: ServerOptions | None = None, *, clock: Callable[[], float] = time.monotonic
+        self,
+        world: SharedWorld,
+        facts: IfoodFacts,
+        options: IfoodOptions | None = None,
+        *,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`clock` (monotonic seconds) drives the rate-limit windows and the on-demand requests'
-        ages (processing delay, de-duplication window, expiry); tests pass one they advance."""
+        """`clock` (monotonic seconds) drives the rate-limit windows (`window_s` long) and the
+        on-demand requests' ages (processing delay, de-duplication window, expiry); tests pass one
+        they advance."""
         self.world = world
-        self.options = options or ServerOptions()
+        self.facts = facts
+        self.options = options or IfoodOptions()
         self._clock = clock
         self.tokens = TokenIssuer(derive_key(world.config.seed, "ifood"), issuer="conciliador-sandbox/ifood")
-        window = self.options.rate_limit_window_s
-        self.limiter = FixedWindowLimiter(self.options.ifood_rate_limit, window, clock)
-        self.token_limiter = FixedWindowLimiter(self.options.ifood_token_rate_limit, window, clock)
-        self._clients = {t.ifood_client_id: t for t in world.tenants}
+        self.limiter = FixedWindowLimiter(self.options.rate_limit, window_s, clock)
+        self.token_limiter = FixedWindowLimiter(self.options.token_rate_limit, window_s, clock)
+        self._clients = {t.credentials[NAME].client_id: t for t in world.tenants}
         self._pages = LruCache(128)
-        # Per merchant, the São Paulo day of each sale / event, aligned with the world's sorted lists.
+        # Per merchant, the São Paulo day of each sale / event, aligned with the facts' sorted lists.
         self._sale_days = {
-            m: [o.business_date.toordinal() for o in orders] for m, orders in world.sales_by_merchant.items()
+            m: [o.business_date.toordinal() for o in orders] for m, orders in facts.sales_by_merchant.items()
         }
         self._event_days = {
             m: [e.date_time.astimezone(SAO_PAULO).date().toordinal() for e in events]
-            for m, events in world.events_by_merchant.items()
+            for m, events in facts.events_by_merchant.items()
         }
-        self._closing_items = closing_items(world)
-        self._anticipated = anticipated_batches(world)
+        self._closing_items = closing_items(facts)
+        self._anticipated = anticipated_batches(facts)
         self._on_demand: dict[str, _OnDemand] = {}
         self._on_demand_lock = threading.Lock()
         self._files: dict[str, tuple[str, str]] = {}  # file token → (merchant id, competence)
         self._file_key = derive_key(world.config.seed, "ifood-files")
         self._file_cache = LruCache(16)
+
+    def close(self) -> None:
+        """Nothing runs in the background here."""
+
+    def outside_routes(self) -> list[OutsideRoute]:
+        """The reconciliation files, served like pre-signed S3 links outside the `/ifood` prefix."""
+        return [OutsideRoute(FILES_PREFIX, Route(FILES_PATH, self.download, methods=["GET"]))]
 
     def app(self) -> Starlette:
         routes = [
@@ -231,30 +256,31 @@ class IfoodApi:
             )
             return ifood_error(400, "BadRequest", message, field="grantType")
         tenant = self._clients.get(form.get("clientId", ""))
-        if tenant is None or form.get("clientSecret") != tenant.ifood_client_secret:
+        credentials = tenant.credentials[NAME] if tenant is not None else None
+        if credentials is None or form.get("clientSecret") != credentials.client_secret:
             return ifood_error(401, "Unauthorized", "Invalid client credentials")
-        ttl = self.options.ifood_token_ttl_s
-        token = self.tokens.issue(tenant.ifood_client_id, ttl, app=tenant.tenant_id)
+        ttl = self.options.token_ttl_s
+        token = self.tokens.issue(credentials.client_id, ttl, app=tenant.tenant_id)
         return json_response({"accessToken": token, "type": "bearer", "expiresIn": ttl})
 
     def _financial(
-        self, endpoint: str, handler: Callable[[Request, Store], Awaitable[Response]]
+        self, endpoint: str, handler: Callable[[Request, Merchant], Awaitable[Response]]
     ) -> Callable[[Request], Awaitable[Response]]:
         """Rate limit (per application), bearer check (401), merchant ownership (403), then the handler."""
 
         async def endpoint_fn(request: Request) -> Response:
             tenant, problem = self._bearer(request)
             client = request.client.host if request.client else "unknown"
-            refusal = self.limiter.hit(endpoint, tenant.ifood_client_id if tenant else client)
+            refusal = self.limiter.hit(endpoint, tenant.credentials[NAME].client_id if tenant else client)
             if refusal is not None:
                 return _too_many(refusal)
             if tenant is None:
                 return ifood_error(401, "Unauthorized", problem)
-            store = self.world.store_by_merchant.get(request.path_params["merchantId"])
-            if store is None or store.tenant_id != tenant.tenant_id:
+            merchant = self.facts.merchant_by_id.get(request.path_params["merchantId"])
+            if merchant is None or merchant.tenant_id != tenant.tenant_id:
                 return ifood_error(403, "Forbidden", "The merchant is not authorized for this application")
             try:
-                return await handler(request, store)
+                return await handler(request, merchant)
             except _Reply as exc:
                 return exc.response
 
@@ -274,18 +300,18 @@ class IfoodApi:
 
     # --------------------------------------------------------------------------- data
 
-    async def sales(self, request: Request, store: Store) -> Response:
+    async def sales(self, request: Request, merchant: Merchant) -> Response:
         begin, end = _window(request, "beginSalesDate", "endSalesDate", SALES_MAX_WINDOW_DAYS)
         page = _int_param(request, "page", 1)
-        key = ("sales", store.merchant_id, begin, end, page)
+        key = ("sales", merchant.merchant_id, begin, end, page)
         body = self._pages.get(key)
         if body is None:
-            days = self._sale_days[store.merchant_id]
+            days = self._sale_days[merchant.merchant_id]
             lo = bisect.bisect_left(days, begin.toordinal())
             hi = bisect.bisect_right(days, end.toordinal())
             total = hi - lo
             first = lo + (page - 1) * SALES_PAGE_SIZE
-            orders = self.world.sales_by_merchant[store.merchant_id][first : min(hi, first + SALES_PAGE_SIZE)]
+            orders = self.facts.sales_by_merchant[merchant.merchant_id][first : min(hi, first + SALES_PAGE_SIZE)]
             body = json_response(
                 {
                     "beginSalesDate": begin.isoformat(),
@@ -294,30 +320,30 @@ class IfoodApi:
                     "size": SALES_PAGE_SIZE,
                     "total": total,
                     "pageCount": math.ceil(total / SALES_PAGE_SIZE),
-                    "sales": [sale(o, store) for o in orders],
+                    "sales": [sale(o, merchant) for o in orders],
                 }
             ).body
             self._pages.put(key, body)
         return json_response(body)
 
-    async def financial_events(self, request: Request, store: Store) -> Response:
+    async def financial_events(self, request: Request, merchant: Merchant) -> Response:
         begin, end = _window(request, "beginDate", "endDate", None)
         page = _int_param(request, "page", 1)
         size = _int_param(request, "size", EVENTS_DEFAULT_SIZE, EVENTS_MAX_SIZE)
-        key = ("events", store.merchant_id, begin, end, page, size)
+        key = ("events", merchant.merchant_id, begin, end, page, size)
         body = self._pages.get(key)
         if body is None:
-            days = self._event_days[store.merchant_id]
+            days = self._event_days[merchant.merchant_id]
             lo = bisect.bisect_left(days, begin.toordinal())
             hi = bisect.bisect_right(days, end.toordinal())
             first = lo + (page - 1) * size
-            events = self.world.events_by_merchant[store.merchant_id][first : min(hi, first + size)]
+            events = self.facts.events_by_merchant[merchant.merchant_id][first : min(hi, first + size)]
             body = json_response(
                 {
                     "page": page,
                     "size": size,
                     "hasNextPage": first + size < hi,
-                    "financialEvents": [financial_event(e, store) for e in events],
+                    "financialEvents": [financial_event(e, merchant) for e in events],
                 }
             ).body
             self._pages.put(key, body)
@@ -325,18 +351,18 @@ class IfoodApi:
 
     # ------------------------------------------------------------------- settlements, anticipations
 
-    async def settlements(self, request: Request, store: Store) -> Response:
+    async def settlements(self, request: Request, merchant: Merchant) -> Response:
         by_payment = "beginCalculationDate" not in request.query_params or "beginPaymentDate" in request.query_params
         names = ("beginPaymentDate", "endPaymentDate") if by_payment else ("beginCalculationDate", "endCalculationDate")
         begin, end = _window(request, *names, SETTLEMENTS_MAX_WINDOW_DAYS)
         body = settlements_body(
-            self.world, store, self._closing_items[store.merchant_id], begin, end, by_payment=by_payment
+            self.facts, merchant, self._closing_items[merchant.merchant_id], begin, end, by_payment=by_payment
         )
         if body is None:
             return ifood_error(404, "NO_SETTLEMENTS_FOUND", "No settlements found for the given period")
         return json_response(body)
 
-    async def anticipations(self, request: Request, store: Store) -> Response:
+    async def anticipations(self, request: Request, merchant: Merchant) -> Response:
         by_anticipated = "beginAnticipatedPaymentDate" in request.query_params
         names = (
             ("beginAnticipatedPaymentDate", "endAnticipatedPaymentDate")
@@ -344,14 +370,16 @@ class IfoodApi:
             else ("beginCalculationDate", "endCalculationDate")
         )
         begin, end = _window(request, *names, SETTLEMENTS_MAX_WINDOW_DAYS)
-        batches = self._anticipated[store.merchant_id]
+        batches = self._anticipated[merchant.merchant_id]
         if not batches:  # a store that never anticipated has no anticipation plan
             return ifood_error(404, "NO_ANTICIPATION_PLAN", "The merchant has no anticipation plan")
-        return json_response(anticipations_body(self.world, store, batches, begin, end, by_anticipated=by_anticipated))
+        return json_response(
+            anticipations_body(self.facts, merchant, batches, begin, end, by_anticipated=by_anticipated)
+        )
 
     # --------------------------------------------------------------- reconciliation on demand
 
-    async def on_demand_request(self, request: Request, store: Store) -> Response:
+    async def on_demand_request(self, request: Request, merchant: Merchant) -> Response:
         try:
             body = json.loads(await request.body() or b"null")
         except ValueError:
@@ -363,9 +391,9 @@ class IfoodApi:
         with self._on_demand_lock:
             for previous in self._on_demand.values():
                 if (
-                    previous.merchant_id == store.merchant_id
+                    previous.merchant_id == merchant.merchant_id
                     and previous.competence == competence
-                    and now - previous.created < self.options.ifood_ondemand_dedup_s
+                    and now - previous.created < self.options.ondemand_dedup_s
                 ):
                     return json_response(
                         {
@@ -375,31 +403,33 @@ class IfoodApi:
                         409,
                     )
             request_id = str(uuid.uuid4())
-            self._on_demand[request_id] = _OnDemand(request_id, store.merchant_id, competence, now)
-        return json_response({"competence": competence, "merchantId": store.merchant_id, "requestId": request_id}, 202)
+            self._on_demand[request_id] = _OnDemand(request_id, merchant.merchant_id, competence, now)
+        return json_response(
+            {"competence": competence, "merchantId": merchant.merchant_id, "requestId": request_id}, 202
+        )
 
-    async def on_demand_status(self, request: Request, store: Store) -> Response:
+    async def on_demand_status(self, request: Request, merchant: Merchant) -> Response:
         request_id = request.path_params["requestId"]
         with self._on_demand_lock:
             entry = self._on_demand.get(request_id)
-            alive = entry is not None and self._clock() - entry.created < self.options.ifood_ondemand_request_ttl_s
-            if entry is None or not alive or entry.merchant_id != store.merchant_id:
+            alive = entry is not None and self._clock() - entry.created < self.options.ondemand_request_ttl_s
+            if entry is None or not alive or entry.merchant_id != merchant.merchant_id:
                 return json_response({"error": "404", "message": f"Request Id {request_id} not found"}, 404)
             entry.polls += 1
             first_poll = entry.polls == 1
         body: dict[str, Any] = {"id": entry.request_id, "competence": entry.competence}
-        if first_poll or self._clock() - entry.created < self.options.ifood_ondemand_delay_s:
+        if first_poll or self._clock() - entry.created < self.options.ondemand_delay_s:
             return json_response({**body, "status": "created"})
-        if not self._rows(store, entry.competence):
+        if not self._rows(merchant, entry.competence):
             message = "File generation failed: No financial entries exist"
             return json_response({**body, "status": "error", "message": message})
         return json_response({**body, "status": "processed", "downloadPath": self._signed_link(request, entry)})
 
-    def _rows(self, store: Store, competence: str) -> list[dict[str, str]]:
-        key = ("rows", store.merchant_id, competence)
+    def _rows(self, merchant: Merchant, competence: str) -> list[dict[str, str]]:
+        key = ("rows", merchant.merchant_id, competence)
         rows = self._file_cache.get(key)
         if rows is None:
-            rows = reconciliation_rows(self.world, store, competence)
+            rows = reconciliation_rows(self.facts, merchant, competence)
             self._file_cache.put(key, rows)
         return rows
 
@@ -410,7 +440,7 @@ class IfoodApi:
         """A new link on every call: absolute, outside the iFood prefix, valid for the download TTL."""
         token = hmac.new(self._file_key, entry.request_id.encode(), hashlib.sha256).hexdigest()[:32]
         self._files[token] = (entry.merchant_id, entry.competence)
-        expires = math.ceil(time.time() + self.options.ifood_download_ttl_s)
+        expires = math.ceil(time.time() + self.options.download_ttl_s)
         root = f"{request.url.scheme}://{request.url.netloc}"
         return f"{root}/_sandbox/files/{token}.csv.gz?expires={expires}&signature={self._sign(token, expires)}"
 
@@ -436,7 +466,7 @@ class IfoodApi:
         key = ("file", merchant_id, competence)
         content = self._file_cache.get(key)
         if content is None:
-            content = reconciliation_csv_gz(self._rows(self.world.store_by_merchant[merchant_id], competence))
+            content = reconciliation_csv_gz(self._rows(self.facts.merchant_by_id[merchant_id], competence))
             self._file_cache.put(key, content)
         filename = f"reconciliation-{merchant_id}-{competence}.csv.gz"
         return Response(
@@ -447,7 +477,12 @@ class IfoodApi:
 
 
 def create_ifood_app(
-    world: World, options: ServerOptions | None = None, *, clock: Callable[[], float] = time.monotonic
+    world: SharedWorld,
+    facts: IfoodFacts,
+    options: IfoodOptions | None = None,
+    *,
+    window_s: float = 60.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Starlette:
-    """The fake iFood as an ASGI app (mount it at `/ifood`)."""
-    return IfoodApi(world, options, clock=clock).app()
+    """The fake iFood as an ASGI app (mount it at `/ifood`; its report downloads are `outside_routes`)."""
+    return IfoodApi(world, facts, options, window_s=window_s, clock=clock).app()

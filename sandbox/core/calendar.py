@@ -6,19 +6,22 @@ year), as in docs/reconciliation-rules.md. The helpers follow that document's de
 
 - `add_business_days(d, n)`: the n-th business day strictly after `d` (n ≥ 1); `d` when n = 0;
 - `business_days_between(a, b)`: the business days `x` with `a < x ≤ b` (0 when b ≤ a);
-- `roll_forward(d)`: `d` if it is a business day, else the next one (how iFood moves a payout
-  date that falls on a weekend or holiday).
+- `roll_forward(d)`: `d` if it is a business day, else the next one (how a platform moves a
+  payout date that falls on a weekend or holiday).
 
-Holidays are loaded one year at a time and cached, so a check is a set lookup.
+Holidays are loaded one year at a time and cached, so a check is a set lookup. `SAO_PAULO` is the
+time zone business dates are reckoned in (a sale's or payout's day is its São Paulo calendar day).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
 import holidays
 
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 _ONE_DAY = timedelta(days=1)
 
 

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sandbox.money import decimal_text
-from sandbox.world import SAO_PAULO, FinancialEvent, Order, Store
+from sandbox.core.calendar import SAO_PAULO
+from sandbox.core.money import decimal_text
+from sandbox.providers.ifood.records import FinancialEvent, Merchant, Order
 
 
 def iso_utc(moment: datetime) -> str:
@@ -28,18 +29,18 @@ def _number(value: Decimal) -> float:
     return float(value)
 
 
-def merchant(store: Store) -> dict[str, Any]:
+def merchant_json(merchant: Merchant) -> dict[str, Any]:
     return {
-        "id": store.merchant_id,
-        "shortId": store.short_id,
-        "name": store.name,
+        "id": merchant.merchant_id,
+        "shortId": merchant.short_id,
+        "name": merchant.name,
         "type": "RESTAURANT",
         "timezone": str(SAO_PAULO),
-        "documents": [{"value": store.cnpj_digits, "type": "CNPJ"}],
+        "documents": [{"value": merchant.cnpj_digits, "type": "CNPJ"}],
     }
 
 
-def sale(order: Order, store: Store) -> dict[str, Any]:
+def sale(order: Order, merchant: Merchant) -> dict[str, Any]:
     payment: dict[str, Any] = {
         "method": order.payment_method,
         "currency": "BRL",
@@ -72,7 +73,7 @@ def sale(order: Order, store: Store) -> dict[str, Any]:
         "category": "FOOD",
         "salesChannel": "IFOOD",
         "currentStatus": order.history[-1].full_code,
-        "merchant": merchant(store),
+        "merchant": merchant_json(merchant),
         "saleGrossValue": {
             "bag": _number(order.bag),
             "deliveryFee": _number(order.delivery_fee),
@@ -106,7 +107,7 @@ def sale(order: Order, store: Store) -> dict[str, Any]:
     }
 
 
-def financial_event(event: FinancialEvent, store: Store) -> dict[str, Any]:
+def financial_event(event: FinancialEvent, merchant: Merchant) -> dict[str, Any]:
     business_date = event.business_date.isoformat()
     billing = None
     if event.base_value is not None:
@@ -128,9 +129,9 @@ def financial_event(event: FinancialEvent, store: Store) -> dict[str, Any]:
         "billing": billing,
         "settlement": {"expectedDate": event.expected_date.isoformat()},
         "receiver": {
-            "businessId": store.merchant_id,
+            "businessId": merchant.merchant_id,
             "businessType": "MERCHANT",
-            "businessDocument": store.cnpj_digits,
+            "businessDocument": merchant.cnpj_digits,
         },
         "payment": {"method": event.payment_method, "brand": event.card_brand, "liability": "IFOOD"},
     }

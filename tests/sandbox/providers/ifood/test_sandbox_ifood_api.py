@@ -10,10 +10,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from served_sandbox import Served, ifood_bearer
+from served_sandbox import FakeClock, Served, ifood_bearer
 
-from sandbox.tokens import TokenIssuer, derive_key
-from sandbox.world import SAO_PAULO
+from sandbox.core.calendar import SAO_PAULO
+from sandbox.core.tokens import TokenIssuer, derive_key
+from sandbox.world import World
 
 TOKEN = "/ifood/authentication/v1.0/oauth/token"
 SALE_FIELDS = {
@@ -179,14 +180,15 @@ def test_a_merchant_of_another_application_is_forbidden(http: httpx.Client, serv
 
 def test_sales_pages_cover_every_order_once_with_the_reference_fields(http: httpx.Client, served: Served) -> None:
     world = served.world
+    ifood = world.facts["ifood"]
     headers = ifood_bearer(http, served)
     merchant = served.tenant()["ifood"]["merchant_ids"][0]
-    store = world.store_by_merchant[merchant]
+    store = ifood.merchant_by_id[merchant]
     last = world.as_of - timedelta(days=1)
     sales = all_sales(http, headers, merchant, world.config.start, last)
-    orders = {o.order_id: o for o in world.sales_by_merchant[merchant]}
+    orders = {o.order_id: o for o in ifood.sales_by_merchant[merchant]}
     assert [s["id"] for s in sales] == list(orders) and len(sales) > 100
-    assert not {o.order_id for o in world.orders_by_merchant[merchant] if not o.has_sale} & {s["id"] for s in sales}
+    assert not {o.order_id for o in ifood.orders_by_merchant[merchant] if not o.has_sale} & {s["id"] for s in sales}
     for sale in sales:
         order = orders[sale["id"]]
         assert set(sale) == SALE_FIELDS
@@ -217,10 +219,11 @@ def test_sales_pages_cover_every_order_once_with_the_reference_fields(http: http
 
 def test_sales_are_filtered_by_their_sao_paulo_day(http: httpx.Client, served: Served) -> None:
     world = served.world
+    ifood = world.facts["ifood"]
     headers = ifood_bearer(http, served)
     merchant = served.tenant()["ifood"]["merchant_ids"][1]
     late = next(
-        o for o in world.orders_by_merchant[merchant] if o.created_at.date() != o.business_date
+        o for o in ifood.orders_by_merchant[merchant] if o.created_at.date() != o.business_date
     )  # after 21:00 local: next day in UTC
     day = late.business_date
     same_day = {s["id"] for s in all_sales(http, headers, merchant, day, day)}
@@ -228,7 +231,7 @@ def test_sales_are_filtered_by_their_sao_paulo_day(http: httpx.Client, served: S
     assert late.order_id not in {
         s["id"] for s in all_sales(http, headers, merchant, day + timedelta(days=1), day + timedelta(days=1))
     }
-    assert same_day == {o.order_id for o in world.sales_by_merchant[merchant] if o.business_date == day}
+    assert same_day == {o.order_id for o in ifood.sales_by_merchant[merchant] if o.business_date == day}
 
 
 @pytest.mark.parametrize(
@@ -265,12 +268,13 @@ def test_a_ninety_day_window_is_accepted_and_empty_pages_are_well_formed(http: h
 
 def test_events_pages_cover_every_event_once(http: httpx.Client, served: Served) -> None:
     world = served.world
+    ifood = world.facts["ifood"]
     headers = ifood_bearer(http, served)
     merchant = served.tenant()["ifood"]["merchant_ids"][0]
-    store = world.store_by_merchant[merchant]
+    store = ifood.merchant_by_id[merchant]
     first, last = world.config.start, world.as_of - timedelta(days=1)
     events, pages = all_events(http, headers, merchant, first, last)
-    expected = world.events_by_merchant[merchant]
+    expected = ifood.events_by_merchant[merchant]
     assert len(events) == len(expected) and pages == -(-len(expected) // 100) > 2
     big_pages, n_big = all_events(http, headers, merchant, first, last, size=500)
     assert big_pages == events and n_big == -(-len(expected) // 500)
@@ -289,7 +293,7 @@ def test_events_pages_cover_every_event_once(http: httpx.Client, served: Served)
         if event["billing"] is not None:
             assert MONEY_TEXT.fullmatch(event["billing"]["baseValue"])
         net[event["reference"]["id"]] += Decimal(event["amount"]["value"])
-    for order in world.orders_by_merchant[merchant]:
+    for order in ifood.orders_by_merchant[merchant]:
         assert net.get(order.order_id, Decimal(0)) == order.net
         if order.events:
             expected_dates = {world.config.expected_payment_date(e.business_date).isoformat() for e in order.events}
@@ -307,7 +311,7 @@ def test_events_are_filtered_by_their_sao_paulo_day(http: httpx.Client, served: 
     events, _ = all_events(http, headers, merchant, day, day)
     local_days = {datetime.fromisoformat(e["dateTime"]).astimezone(SAO_PAULO).date() for e in events}
     assert local_days == {day}
-    assert len(events) == sum(1 for e in world.events_by_merchant[merchant] if e.local_date == day)
+    assert len(events) == sum(1 for e in world.facts["ifood"].events_by_merchant[merchant] if e.local_date == day)
     assert any(e["dateTime"][:10] != day.isoformat() for e in events), "some are on the next UTC day"
 
 
@@ -339,3 +343,20 @@ def test_events_parameter_errors(http: httpx.Client, served: Served, params: dic
     reply = http.get(events_url(merchant), headers=ifood_bearer(http, served), params=params)
     assert reply.status_code == 400
     assert set(reply.json()["error"]) == {"code", "message", "field", "details"}
+
+
+# -------------------------------------------------------------------------------- rate limits
+
+
+def test_ifood_429_has_retry_after_and_x_ratelimit_headers(limited: tuple[str, World, FakeClock]) -> None:
+    base_url, world, clock = limited
+    creds = world.credentials(base_url)["tenants"][0]["ifood"]
+    form = {"grantType": "client_credentials", "clientId": creds["client_id"], "clientSecret": creds["client_secret"]}
+    with httpx.Client(base_url=base_url) as http:
+        clock.advance(1.5)
+        replies = [http.post("/ifood/authentication/v1.0/oauth/token", data=form) for _ in range(3)]
+        assert [r.status_code for r in replies] == [200, 200, 429]
+        headers = replies[-1].headers
+        assert headers["x-ratelimit-limit"] == "2" and headers["x-ratelimit-remaining"] == "0"
+        assert headers["retry-after"] == headers["x-ratelimit-reset"] == "2"
+        assert replies[-1].json()["error"]["code"] == "TooManyRequests"

@@ -1,14 +1,19 @@
-"""Bank statements of the sandbox: one compact, column-wise ledger per Pluggy account.
+"""Bank statements of the sandbox: one compact, column-wise ledger per store account.
 
 A benchmark world holds a million bank transactions in one account, so a transaction is not an
 object here: it is one row across a few parallel columns (a Python list of sort keys plus
 `array` columns of centavos, kinds, counterparties and creation times), about 60 bytes each.
-The JSON the fake Pluggy API serves is rendered from these columns page by page
-(`sandbox.pluggy_wire`), never stored.
+The JSON the bank platform's fake API serves is rendered from these columns page by page, never
+stored.
 
-Rows are kept in Pluggy's listing order, (posting date, transaction id), which is also the order
-of the sort key `(day ordinal << 128) | uuid int`: a date range or a cursor position is then one
-`bisect` away.
+Rows are kept in the statement's listing order, (posting date, transaction id), which is also the
+order of the sort key `(day ordinal << 128) | uuid int`: a date range or a cursor position is then
+one `bisect` away.
+
+Most rows are noise (PIX, boletos, fees: `NOISE_KINDS`). The rest are payouts (`KIND_PAYOUT`):
+credits some platform planned (`PlannedCredit`), each naming its `Payer` — who sends it and how
+the statement shows it — so the ledger itself knows no platform, and any platform's payouts land
+in the same accounts.
 """
 
 from __future__ import annotations
@@ -23,14 +28,16 @@ from datetime import date
 from decimal import Decimal
 from itertools import accumulate, repeat
 
-from sandbox.ids import UUID4_CLEAR, UUID4_SET, format_uuid, new_cnpj, new_cpf, uuid4_int
-from sandbox.money import from_cents
+from sandbox.core.counterparties import Counterparties, Counterparty
+from sandbox.core.ids import UUID4_CLEAR, UUID4_SET, format_uuid, uuid4_int
+from sandbox.core.money import from_cents
 
 UUID_BITS = 128
 UUID_MASK = (1 << UUID_BITS) - 1
 
-# What a bank transaction is; the fake Pluggy API renders each kind with its own wording.
-KIND_IFOOD_PAYOUT = 0
+# What a bank transaction is; the bank's wire format renders each kind with its own wording, and a
+# payout with its payer's.
+KIND_PAYOUT = 0
 KIND_PIX_IN = 1
 KIND_PIX_OUT = 2
 KIND_BOLETO = 3
@@ -60,131 +67,72 @@ _AMOUNT_RANGE = {
     KIND_TED_OUT: (-600_000, 550_000),
     KIND_BANK_FEE: (-9_000, 8_500),
 }
-# Transactions reach Pluggy between 06:00 and 23:59 UTC of their posting day.
+# Transactions reach the bank's API between 06:00 and 23:59 UTC of their posting day.
 CREATED_FIRST_S = 6 * 3600
 CREATED_SPAN_S = 18 * 3600 - 60
 
 
+def parties_of_kind(counterparties: Counterparties, kind: int) -> tuple[Counterparty, ...]:
+    """The counterparty table a noise row's `party` indexes (empty for bank fees, which have none)."""
+    if kind == KIND_PIX_IN:
+        return counterparties.customers
+    if kind == KIND_CARD_SETTLEMENT:
+        return counterparties.acquirers
+    if kind in (KIND_PIX_OUT, KIND_BOLETO, KIND_TED_OUT):
+        return counterparties.suppliers
+    return ()
+
+
 @dataclass(frozen=True, slots=True)
-class Counterparty:
-    """The other side of a transfer, as a bank statement shows it."""
+class Payer:
+    """Who sends a payout and how the bank statement shows it: the same for every credit it pays.
 
-    name: str
-    document: str  # formatted CPF or CNPJ
-    document_type: str  # "CPF" | "CNPJ"
-    routing_number: str  # COMPE bank code
-    branch_number: str
-    account_number: str
+    `party` is the payer's legal name, CNPJ and own bank account (a statement's payment data names
+    them); `description` / `description_raw` are the texts the bank prints (its clean description
+    and its raw, truncated one: banks without payment data show only these); `method` is how the
+    money travels (`TED`, `PIX`). The platform that pays supplies its payer; the bank only shows it.
+    """
+
+    party: Counterparty
+    description: str
+    description_raw: str
+    method: str = "TED"
+
+    @property
+    def legal_name(self) -> str:
+        return self.party.name
+
+    @property
+    def document(self) -> str:
+        return self.party.document
 
 
 @dataclass(frozen=True, slots=True)
-class Counterparties:
-    """Who the noise transactions are with; index tables for the ledgers' `party` column."""
+class PlannedCredit:
+    """A payout some platform plans into a store's account: who pays, where, when, how much.
 
-    customers: tuple[Counterparty, ...]  # PIX in
-    suppliers: tuple[Counterparty, ...]  # PIX out, boletos, TEDs out
-    acquirers: tuple[Counterparty, ...]  # card-machine settlements
+    `reference` is the payer's own reference for the transfer when the statement shows one (then it
+    is the transaction's reference number); None when the bank shows only its own number. `part`
+    tells the credits of one payout apart (0, or 1 for the second credit of a payout paid in two).
+    Credits are matched back to their bank transaction by identity (`build_ledger` returns the
+    transaction id of each posted credit), so they must differ in at least one field.
+    """
 
-    def for_kind(self, kind: int) -> tuple[Counterparty, ...]:
-        if kind == KIND_PIX_IN:
-            return self.customers
-        if kind == KIND_CARD_SETTLEMENT:
-            return self.acquirers
-        if kind in (KIND_PIX_OUT, KIND_BOLETO, KIND_TED_OUT):
-            return self.suppliers
-        return ()
-
-
-_FIRST_NAMES = (
-    "ANA",
-    "BRUNO",
-    "CARLA",
-    "DIEGO",
-    "ELISA",
-    "FABIO",
-    "GABRIELA",
-    "HEITOR",
-    "ISABELA",
-    "JOAO",
-    "KARINA",
-    "LUCAS",
-    "MARINA",
-    "NICOLAS",
-    "OLIVIA",
-    "PEDRO",
-    "RAFAELA",
-    "SAMUEL",
-    "TATIANA",
-    "VITOR",
-)
-_LAST_NAMES = (
-    "SILVA",
-    "SANTOS",
-    "OLIVEIRA",
-    "SOUZA",
-    "RODRIGUES",
-    "FERREIRA",
-    "ALVES",
-    "PEREIRA",
-    "LIMA",
-    "GOMES",
-    "COSTA",
-    "RIBEIRO",
-    "MARTINS",
-    "CARVALHO",
-    "ARAUJO",
-)
-_SUPPLIER_NAMES = (
-    "DISTRIBUIDORA SABOR DO SUL",
-    "HORTIFRUTI BOA COLHEITA",
-    "FRIGORIFICO SERRA AZUL",
-    "EMBALAGENS PRATICAS",
-    "LATICINIOS VALE VERDE",
-    "BEBIDAS GELADAS",
-    "PADARIA TRIGO DOURADO",
-    "GAS E AGUA CENTRAL",
-    "LIMPEZA TOTAL SERVICOS",
-    "IMOBILIARIA PONTO CERTO",
-    "CONTABILIDADE EXATA",
-    "ENERGIA PAULISTA",
-    "TELEFONIA CONECTA",
-    "MOTOBOY EXPRESSO",
-    "PEIXARIA MAR ABERTO",
-    "MERCEARIA CENTRAL",
-    "ACOUGUE BOI NOBRE",
-    "TEMPEROS DA TERRA",
-    "DESCARTAVEIS BRASIL",
-    "MANUTENCAO FRIO BOM",
-)
-_ACQUIRER_NAMES = ("PAGUE FACIL MEIOS DE PAGAMENTO S.A.", "MAQUININHA AZUL INSTITUICAO DE PAGAMENTO S.A.")
-_BANK_CODES = ("001", "033", "104", "237", "260", "290", "336", "341", "380", "077")
-
-
-def make_counterparties(rng: random.Random) -> Counterparties:
-    """Fictitious customers, suppliers and acquirers with valid CPFs/CNPJs, shared by all accounts."""
-
-    def account(rng: random.Random) -> tuple[str, str, str]:
-        return (
-            rng.choice(_BANK_CODES),
-            f"{rng.randrange(1, 9999):04d}",
-            f"{rng.randrange(10_000, 999_999)}-{rng.randrange(10)}",
-        )
-
-    customers = []
-    for i in range(60):
-        name = f"{_FIRST_NAMES[i % len(_FIRST_NAMES)]} {rng.choice(_LAST_NAMES)} {rng.choice(_LAST_NAMES)}"
-        customers.append(Counterparty(name, new_cpf(rng), "CPF", *account(rng)))
-    suppliers = [Counterparty(f"{name} LTDA", new_cnpj(rng), "CNPJ", *account(rng)) for name in _SUPPLIER_NAMES]
-    acquirers = [Counterparty(name, new_cnpj(rng), "CNPJ", *account(rng)) for name in _ACQUIRER_NAMES]
-    return Counterparties(tuple(customers), tuple(suppliers), tuple(acquirers))
+    payer: Payer
+    account_id: str
+    posting_date: date
+    cents: int
+    payout: str  # the payer's name for what the credit pays (e.g. a payout batch); unique per payer and account
+    part: int = 0
+    reference: str | None = None
 
 
 @dataclass(slots=True)
 class BankLedger:
-    """One account's statement in Pluggy's order: row i is one transaction.
+    """One account's statement in listing order: row i is one transaction.
 
-    `party[i]` indexes the counterparty table of the row's kind; for iFood payouts it indexes
-    `payouts`, the (merchant id, expected date, part) of the payout batch the credit pays.
+    `party[i]` indexes the counterparty table of the row's kind (`parties_of_kind`); for a payout
+    it indexes `payouts`, the planned credit the row is (whose payer says who sent it).
     """
 
     account_id: str
@@ -196,7 +144,7 @@ class BankLedger:
     party: array = field(default_factory=lambda: array("I"))
     created: array = field(default_factory=lambda: array("I"))  # seconds after 00:00 UTC of the posting day
     balance: array = field(default_factory=lambda: array("q"))  # centavos after the row posted
-    payouts: list[tuple[str, date, int]] = field(default_factory=list)
+    payouts: list[PlannedCredit] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -215,17 +163,6 @@ class BankLedger:
         return from_cents(self.balance[-1] if self.balance else self.opening_balance_cents)
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedCredit:
-    """An iFood payout to post into the ledger: which batch it pays (and which part of it), when and how much."""
-
-    merchant_id: str
-    expected_date: date
-    posting_date: date
-    cents: int
-    part: int = 0  # 0, or 1 for the second credit of a partially paid batch
-
-
 def build_ledger(
     rng: random.Random,
     *,
@@ -236,12 +173,12 @@ def build_ledger(
     credits: Sequence[PlannedCredit],
     counterparties: Counterparties,
     opening_balance_cents: int,
-) -> tuple[BankLedger, dict[tuple[str, date, int], str]]:
+) -> tuple[BankLedger, dict[PlannedCredit, str]]:
     """Generate the statement of one account for `days` days from `start`.
 
-    Every day gets exactly `noise_per_day` unrelated transactions plus the iFood credits posted
-    that day; `credits` outside the window are ignored (not visible yet). Returns the ledger
-    and the transaction id of each posted credit by (merchant id, expected date, part).
+    Every day gets exactly `noise_per_day` unrelated transactions plus the planned credits posted
+    that day (in the order given); `credits` outside the window are ignored (not visible yet).
+    Returns the ledger and the transaction id of each posted credit.
     """
     first = start.toordinal()
     ledger = BankLedger(account_id=account_id, first_day=first, opening_balance_cents=opening_balance_cents)
@@ -257,8 +194,7 @@ def build_ledger(
     n_party = [1] * 7
     for kind, (lo, sp) in _AMOUNT_RANGE.items():
         low[kind], span[kind] = lo, sp
-        n_party[kind] = max(1, len(counterparties.for_kind(kind)))
-    payout_index: dict[int, PlannedCredit] = {}
+        n_party[kind] = max(1, len(parties_of_kind(counterparties, kind)))
 
     # Column-wise per day: draw the day's ids and sort them (that is the listing order), then draw
     # kinds and uniform 32-bit numbers in bulk and map them to amounts, counterparties and times.
@@ -279,12 +215,11 @@ def build_ledger(
             u = uuid4_int(getrandbits(128))
             at = bisect.bisect(ids, u)
             ids.insert(at, u)
-            kinds.insert(at, KIND_IFOOD_PAYOUT)
+            kinds.insert(at, KIND_PAYOUT)
             amounts.insert(at, credit.cents)
             parties.insert(at, len(ledger.payouts))
             created.insert(at, CREATED_FIRST_S + (getrandbits(32) * CREATED_SPAN_S >> 32))
-            payout_index[len(ledger.payouts)] = credit
-            ledger.payouts.append((credit.merchant_id, credit.expected_date, credit.part))
+            ledger.payouts.append(credit)
         base = (first + day) << UUID_BITS
         ledger.keys.extend([base | u for u in ids])
         ledger.kind.extend(kinds)
@@ -295,12 +230,11 @@ def build_ledger(
     amount, kinds, party = ledger.amount, ledger.kind, ledger.party
     ledger.balance = array("q", accumulate(amount, initial=opening_balance_cents))
     ledger.balance.pop(0)
-    posted: dict[tuple[str, date, int], str] = {}
-    i = kinds.find(KIND_IFOOD_PAYOUT)
+    posted: dict[PlannedCredit, str] = {}
+    i = kinds.find(KIND_PAYOUT)
     while i >= 0:
-        credit = payout_index[party[i]]
-        posted[(credit.merchant_id, credit.expected_date, credit.part)] = ledger.transaction_id(i)
-        i = kinds.find(KIND_IFOOD_PAYOUT, i + 1)
+        posted[ledger.payouts[party[i]]] = ledger.transaction_id(i)
+        i = kinds.find(KIND_PAYOUT, i + 1)
     return ledger, posted
 
 

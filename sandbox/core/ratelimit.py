@@ -1,9 +1,8 @@
 """Per-endpoint, per-client request counters in fixed one-minute windows, like the providers'.
 
-Pluggy counts requests per endpoint and per source IP in one-minute windows and answers 429 with
-`Retry-After` (seconds), `RateLimit-Limit` and `RateLimit-Reset`; iFood answers 429 with
-`X-RateLimit-*` headers. The limiter only counts and says how long to wait; each fake API
-renders its own 429.
+Providers count requests per endpoint and per client (a source IP, an application) in one-minute
+windows and answer 429 with their own headers (`Retry-After`, `RateLimit-*`, `X-RateLimit-*`).
+The limiter only counts and says how long to wait; each fake API renders its own 429.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ class FixedWindowLimiter:
     def hit(self, endpoint: str, client: str, limit: int | None = None) -> Refusal | None:
         """Count one request; None when allowed, a Refusal when over the limit.
 
-        `limit` overrides the limiter's default for endpoints with their own figure (iFood's token
+        `limit` overrides the limiter's default for endpoints with their own figure (a token
         endpoint); it is ignored when the limiter is off.
         """
         if self.limit is None:

@@ -2,19 +2,21 @@
 
 Client tests need a provider that misbehaves on cue and a way to see what the client really sent
 (how many retries, how many token requests). `ControlMiddleware` wraps the whole server: it logs
-every request to a provider (and every iFood report download under `/_sandbox/files/`) and, when a
-queued fault matches, answers it instead of the provider, or mangles what the provider answered.
-The `/_sandbox/*` routes manage both.
+every request to a platform (under `/<name>/`, or under a path the platform serves outside its
+prefix, such as pre-signed download links) and, when a queued fault matches, answers it instead of
+the platform, or mangles what the platform answered. The `/_sandbox/*` routes manage both. Which
+platforms exist, their outside paths and their error envelopes come from the server (the sandbox
+registry); nothing here names one.
 
 A fault is queued with `POST /_sandbox/faults`:
 
-    {"provider": "pluggy", "path_prefix": "/v2/transactions", "method": "GET",
+    {"provider": "<platform name>", "path_prefix": "/v2/transactions", "method": "GET",
      "responses": [{"status": 429, "headers": {"Retry-After": "1"}}, {"status": 503}],
      "count": 1}
 
 The next matching requests consume the responses one by one, `count` times over. `path_prefix` is
-relative to the provider's base URL (`/v2/transactions`, `/financial/v3.0`); the iFood report
-downloads match `{"provider": "ifood", "path_prefix": "/_sandbox/files"}`. Each response is one of:
+relative to the platform's base URL; a path the platform serves outside its prefix is matched as
+it is (`{"provider": "<name>", "path_prefix": "/_sandbox/files"}`). Each response is one of:
 
 - an answer instead of the provider's: `status` (+ `headers`) with a JSON `body` (default: the
   provider's error envelope), or a `raw_body` text with its `content_type` (an HTML error page
@@ -44,14 +46,12 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PROVIDERS = ("pluggy", "ifood")
-FILES_PREFIX = "/_sandbox/files/"  # iFood's pre-signed report links: faulted and logged as "ifood"
 CLOCK_OFFSET_KEY = "sandbox_clock_offset_s"
 TRUNCATIONS = ("body", "connection")
 
@@ -147,13 +147,13 @@ _RESPONSE_KEYS = (
 )
 
 
-def parse_fault(spec: Any, fault_id: int) -> Fault:
-    """Validate a fault request body; ValueError with a message fit for a 400."""
+def parse_fault(spec: Any, fault_id: int, providers: Sequence[str]) -> Fault:
+    """Validate a fault request body against the served platforms; ValueError with a message fit for a 400."""
     if not isinstance(spec, Mapping):
         raise ValueError("the body must be a JSON object")
     provider = spec.get("provider")
-    if provider not in PROVIDERS:
-        raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}")
+    if provider not in providers:
+        raise ValueError(f"provider must be one of {', '.join(providers)}")
     path_prefix = spec.get("path_prefix", "/")
     if not isinstance(path_prefix, str) or not path_prefix.startswith("/"):
         raise ValueError("path_prefix must be a path starting with '/' (relative to the provider's base URL)")
@@ -238,16 +238,17 @@ def _parse_corruption(raw: Any) -> Corruption:
 
 
 class FaultBook:
-    """Queued faults, consumed first-queued first by matching requests (thread-safe)."""
+    """Queued faults for the served platforms, consumed first-queued first by matching requests (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, providers: Sequence[str]) -> None:
+        self.providers = tuple(providers)
         self._faults: list[Fault] = []
         self._next_id = 1
         self._lock = threading.Lock()
 
     def add(self, spec: Any) -> Fault:
         with self._lock:
-            fault = parse_fault(spec, self._next_id)
+            fault = parse_fault(spec, self._next_id, self.providers)
             self._next_id += 1
             self._faults.append(fault)
             return fault
@@ -299,12 +300,6 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-
-
-def _default_fault_body(provider: str, status: int) -> Any:
-    if provider == "ifood":
-        return {"error": {"code": f"Http{status}", "message": "Fault injected by the sandbox"}}
-    return {"code": status, "message": "Fault injected by the sandbox"}
 
 
 class CorruptionError(ValueError):
@@ -362,13 +357,30 @@ def _corrupt_csv(content: bytes, corruption: Corruption) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-class ControlMiddleware:
-    """Logs every request to a provider and answers (or mangles) injected faults."""
+ErrorBody = Callable[[int, str], Any]  # (status, message) → a platform's error envelope
 
-    def __init__(self, app: ASGIApp, faults: FaultBook, log: RequestLog) -> None:
+
+class ControlMiddleware:
+    """Logs every request to a platform and answers (or mangles) injected faults.
+
+    `error_bodies` names the platforms (their URL prefixes) with the error envelope each answers an
+    injected status in; `outside` maps path prefixes a platform serves outside its own prefix to it.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        faults: FaultBook,
+        log: RequestLog,
+        *,
+        error_bodies: Mapping[str, ErrorBody],
+        outside: Mapping[str, str] | None = None,
+    ) -> None:
         self.app = app
         self.faults = faults
         self.log = log
+        self.error_bodies = dict(error_bodies)
+        self.outside = dict(outside or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -377,9 +389,10 @@ class ControlMiddleware:
         path: str = scope["path"]
         method: str = scope["method"]
         first, _, rest = path.lstrip("/").partition("/")
-        if path.startswith(FILES_PREFIX):
-            provider, relative = "ifood", path
-        elif first in PROVIDERS:
+        outside = next((name for prefix, name in self.outside.items() if path.startswith(prefix)), None)
+        if outside is not None:
+            provider, relative = outside, path
+        elif first in self.error_bodies:
             provider, relative = first, "/" + rest
         else:  # the control surface itself is neither logged nor faulted
             await self.app(scope, receive, send)
@@ -403,7 +416,7 @@ class ControlMiddleware:
                     scope = {**scope, "state": {**(scope.get("state") or {}), CLOCK_OFFSET_KEY: fault.advance_clock_s}}
                 if fault.status is not None:
                     entry["status"] = fault.status
-                    await self._answer(fault, provider, send)
+                    await self._answer(fault, self.error_bodies[provider], send)
                     return
                 if fault.mangles:
                     entry["status"] = await self._mangled(fault, scope, receive, send)
@@ -454,13 +467,13 @@ class ControlMiddleware:
         return status
 
     @staticmethod
-    async def _answer(fault: FaultResponse, provider: str, send: Send) -> None:
+    async def _answer(fault: FaultResponse, error_body: ErrorBody, send: Send) -> None:
         status = fault.status or 500
         if fault.raw_body is not None:
             content = fault.raw_body.encode()
             content_type = fault.content_type or "text/plain; charset=utf-8"
         else:
-            body = fault.body if fault.body is not None else _default_fault_body(provider, status)
+            body = fault.body if fault.body is not None else error_body(status, "Fault injected by the sandbox")
             content = json.dumps(body).encode()
             content_type = "application/json"
         extra = [

@@ -2,7 +2,9 @@
 
 Field names, enums and shapes follow Pluggy's OpenAPI (`Item`, `Account`, `Transaction`,
 `PageResponseTransactions`, `CursorPageResponseTransactions`); the tests validate every body
-against the `pluggy_sdk` models. Amounts are JSON numbers written from exact centavos.
+against the `pluggy_sdk` models. Amounts are JSON numbers written from exact centavos. A payout is
+shown as its payer asks (`sandbox.core.bank.Payer`: name, CNPJ, account, descriptions, method);
+the rest of a row's wording depends on its kind.
 
 Transactions are rendered straight from a ledger's columns into JSON text: everything that only
 depends on (kind, counterparty) is rendered once per account and reused, the rest is a string
@@ -19,24 +21,25 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sandbox.bank import (
+from sandbox.core.bank import (
     KIND_BANK_FEE,
     KIND_BOLETO,
     KIND_CARD_SETTLEMENT,
-    KIND_IFOOD_PAYOUT,
+    KIND_PAYOUT,
     KIND_PIX_IN,
     KIND_PIX_OUT,
     KIND_TED_OUT,
     UUID_BITS,
     UUID_MASK,
     BankLedger,
-    Counterparty,
+    parties_of_kind,
 )
-from sandbox.ids import format_uuid
-from sandbox.world import IFOOD_CNPJ, IFOOD_LEGAL_NAME, Store, World
+from sandbox.core.counterparties import Counterparty
+from sandbox.core.ids import format_uuid
+from sandbox.core.platform import SharedWorld
+from sandbox.providers.pluggy.records import BankItem
 
 _TIME_OF_DAY = [f"T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000Z" for s in range(86_400)]
-IFOOD_PAYER = Counterparty(IFOOD_LEGAL_NAME, IFOOD_CNPJ, "CNPJ", "341", "0001", "21100-4")
 
 
 def iso_z(moment: datetime) -> str:
@@ -49,13 +52,13 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _sync_time(world: World) -> datetime:
+def _sync_time(world: SharedWorld) -> datetime:
     """When the sandbox pretends Pluggy last synced every item: 00:00 in São Paulo on `as_of`."""
     return datetime.combine(world.as_of, time(3), UTC)
 
 
-def connector(store: Store) -> dict[str, Any]:
-    c = store.connector
+def connector(bank_item: BankItem) -> dict[str, Any]:
+    c = bank_item.connector
     return {
         "id": c.id,
         "name": c.name,
@@ -76,40 +79,42 @@ def connector(store: Store) -> dict[str, Any]:
     }
 
 
-def item(world: World, store: Store) -> dict[str, Any]:
+def item(world: SharedWorld, bank_item: BankItem) -> dict[str, Any]:
     synced = _sync_time(world)
+    created_at = bank_item.created_at
     return {
-        "id": store.item_id,
-        "connector": connector(store),
+        "id": bank_item.item_id,
+        "connector": connector(bank_item),
         "status": "UPDATED",
         "executionStatus": "SUCCESS",
         "error": None,
         "parameter": None,
         "userAction": None,
         "webhookUrl": None,
-        "createdAt": iso_z(store.created_at),
+        "createdAt": iso_z(created_at),
         "updatedAt": iso_z(synced),
         "lastUpdatedAt": iso_z(synced),
         "statusDetail": None,
         "nextAutoSyncAt": iso_z(synced + timedelta(days=1)),
         "consecutiveFailedLoginAttempts": 0,
-        "consentExpiresAt": iso_z(store.created_at + timedelta(days=365)),
+        "consentExpiresAt": iso_z(created_at + timedelta(days=365)),
         "products": ["ACCOUNTS", "TRANSACTIONS", "PAYMENT_DATA"],
     }
 
 
-def account(world: World, store: Store) -> dict[str, Any]:
-    balance = float(world.ledgers[store.account_id].closing_balance)
-    number = f"{store.branch_number}/{store.account_number}"
+def account(world: SharedWorld, bank_item: BankItem) -> dict[str, Any]:
+    store, bank_account = bank_item.store, bank_item.account
+    balance = float(world.ledgers[bank_account.account_id].closing_balance)
+    number = f"{bank_account.branch_number}/{bank_account.account_number}"
     return {
-        "id": store.account_id,
+        "id": bank_account.account_id,
         "type": "BANK",
         "subtype": "CHECKING_ACCOUNT",
         "number": number,
         "name": "Conta Corrente PJ",
-        "marketingName": f"{store.connector.name} Conta PJ",
+        "marketingName": f"{bank_item.connector.name} Conta PJ",
         "balance": balance,
-        "itemId": store.item_id,
+        "itemId": bank_item.item_id,
         "taxNumber": store.cnpj,
         "owner": store.legal_name,
         "currencyCode": "BRL",
@@ -121,7 +126,7 @@ def account(world: World, store: Store) -> dict[str, Any]:
             "overdraftUsedLimit": 0,
             "unarrangedOverdraftAmount": 0,
         },
-        "createdAt": iso_z(store.created_at),
+        "createdAt": iso_z(bank_item.created_at),
         "updatedAt": iso_z(_sync_time(world)),
     }
 
@@ -136,16 +141,10 @@ def _participant(party: Counterparty) -> dict[str, Any]:
     }
 
 
-# kind → (type, clean description template, raw description template, category, operationType, paymentMethod)
+# Pluggy's category of a transfer by how it travelled (a payout's method).
+_TRANSFER_CATEGORY = {"TED": "Transfer - TED", "PIX": "Transfer - PIX"}
+# noise kind → (type, clean description template, raw description template, category, operationType, paymentMethod)
 _KIND_TEXT: dict[int, tuple[str, str, str, str, str, str | None]] = {
-    KIND_IFOOD_PAYOUT: (
-        "CREDIT",
-        "TED RECEBIDA - {name}",
-        "TED RECEB {routing} {name:.26}",
-        "Transfer - TED",
-        "TED",
-        "TED",
-    ),
     KIND_PIX_IN: ("CREDIT", "PIX RECEBIDO - {name}", "PIX RECEB {name:.30}", "Transfer - PIX", "PIX", "PIX"),
     KIND_PIX_OUT: ("DEBIT", "PIX ENVIADO - {name}", "PIX ENV {name:.30}", "Transfer - PIX", "PIX", "PIX"),
     KIND_BOLETO: ("DEBIT", "PAGAMENTO DE BOLETO - {name}", "PAG BOLETO {name:.28}", "Bills", "BOLETO", "BOLETO"),
@@ -172,15 +171,15 @@ _KIND_TEXT: dict[int, tuple[str, str, str, str, str, str | None]] = {
 class TransactionRenderer:
     """Renders one account's ledger rows as Pluggy `Transaction` JSON text."""
 
-    def __init__(self, world: World, store: Store) -> None:
-        self.store = store
-        self.ledger: BankLedger = world.ledgers[store.account_id]
+    def __init__(self, world: SharedWorld, bank_item: BankItem) -> None:
+        self.item = bank_item
+        self.ledger: BankLedger = world.ledgers[bank_item.account_id]
         self._counterparties = world.counterparties
         self._first = self.ledger.first_day
         self._day_text: dict[int, str] = {}
         # kind << 32 | party → (head up to "amount":, middle from "type" to the paymentData prefix, tail)
         self._fragments: dict[int, tuple[str, str, str]] = {}
-        self._account_tail = f',"accountId":"{store.account_id}","createdAt":"'
+        self._account_tail = f',"accountId":"{bank_item.account_id}","createdAt":"'
 
     def _day(self, ordinal: int) -> str:
         text = self._day_text.get(ordinal)
@@ -192,36 +191,48 @@ class TransactionRenderer:
         frag = self._fragments.get(kind << 32 | party)
         if frag is not None:
             return frag
-        txn_type, clean, raw, category, operation, method = _KIND_TEXT[kind]
+        store, bank_account = self.item.store, self.item.account
         store_side = Counterparty(
-            self.store.legal_name,
-            self.store.cnpj,
+            store.legal_name,
+            store.cnpj,
             "CNPJ",
-            self.store.connector.routing_number,
-            self.store.branch_number,
-            self.store.account_number,
+            bank_account.routing_number,
+            bank_account.branch_number,
+            bank_account.account_number,
         )
-        if kind == KIND_IFOOD_PAYOUT:
-            other = IFOOD_PAYER
+        reference: str | None = None
+        if kind == KIND_PAYOUT:  # worded as its payer asks
+            credit = self.ledger.payouts[party]
+            payer, reference = credit.payer, credit.reference
+            other, txn_type, operation = payer.party, "CREDIT", payer.method
+            description, description_raw = payer.description, payer.description_raw
+            category, method = _TRANSFER_CATEGORY.get(payer.method, "Transfer"), payer.method
         else:
-            parties = self._counterparties.for_kind(kind)
+            txn_type, clean, raw, category, operation, method = _KIND_TEXT[kind]
+            parties = parties_of_kind(self._counterparties, kind)
             other = parties[party] if parties else store_side
-        description = clean.format(name=other.name, routing=other.routing_number)
-        description_raw = raw.format(name=other.name, routing=other.routing_number)
+            description = clean.format(name=other.name, routing=other.routing_number)
+            description_raw = raw.format(name=other.name, routing=other.routing_number)
         head = (
             f',"description":{_dumps(description)},"descriptionRaw":{_dumps(description_raw)}'
             f',"currencyCode":"BRL","amount":'
         )
         middle = f',"type":"{txn_type}","category":{_dumps(category)},"operationType":{_dumps(operation)}'
-        if method is None or not self.store.connector.sends_payment_data:
+        if method is None or not self.item.connector.sends_payment_data:
             frag = (head, middle + ',"paymentData":null', "")
         else:
             payer, receiver = (other, store_side) if txn_type == "CREDIT" else (store_side, other)
             payment_data = _dumps(
                 {"payer": _participant(payer), "receiver": _participant(receiver), "paymentMethod": method}
             )
-            # referenceNumber differs per transaction: split the object before its closing brace.
-            frag = (head, middle + ',"paymentData":' + payment_data[:-1] + ',"referenceNumber":"', '"}')
+            if reference is not None:  # the payer's reference for the transfer
+                frag = (
+                    head,
+                    middle + ',"paymentData":' + payment_data[:-1] + ',"referenceNumber":' + _dumps(reference) + "}",
+                    "",
+                )
+            else:  # the bank's number, different per transaction: split the object before its closing brace
+                frag = (head, middle + ',"paymentData":' + payment_data[:-1] + ',"referenceNumber":"', '"}')
         self._fragments[kind << 32 | party] = frag
         return frag
 

@@ -29,11 +29,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sandbox.ids import digits_only
-from sandbox.ifood_wire import iso_utc
-from sandbox.money import decimal_text
-from sandbox.truth import is_cancellation
-from sandbox.world import FinancialEvent, Order, PayoutBatch, Store, World
+from sandbox.core.money import decimal_text
+from sandbox.providers.ifood.facts import IfoodFacts
+from sandbox.providers.ifood.records import FinancialEvent, Merchant, Order, PayoutBatch
+from sandbox.providers.ifood.truth import is_cancellation
+from sandbox.providers.ifood.wire import iso_utc
 
 # COMPE code → the bank's legal name, as iFood's `accountDetails.bankName` shows it.
 BANK_NAMES = {
@@ -103,16 +103,18 @@ def transaction_id(seed: int, merchant_id: str, expected: date, part: int = 0) -
     return hashlib.sha256(label.encode()).hexdigest()[:32].upper()
 
 
-def account_details(store: Store) -> dict[str, str]:
-    bank = store.connector.routing_number
-    number, _, digit = store.account_number.partition("-")
+def account_details(merchant: Merchant) -> dict[str, str]:
+    """Where iFood pays the merchant: the store's bank account."""
+    account = merchant.account
+    bank = account.routing_number
+    number, _, digit = account.account_number.partition("-")
     return {
-        "bankName": BANK_NAMES.get(bank, store.connector.name.upper()),
+        "bankName": BANK_NAMES.get(bank, account.bank_name.upper()),
         "bankNumber": bank,
-        "branchCode": store.branch_number,
+        "branchCode": account.branch_number,
         "accountNumber": number,
         "accountDigit": digit,
-        "documentNumber": store.cnpj_digits,
+        "documentNumber": merchant.cnpj_digits,
     }
 
 
@@ -131,9 +133,9 @@ class ClosingItem:
     amount: Decimal
     paid: bool
 
-    def wire(self, world: World) -> dict[str, Any]:
-        store = world.store_by_merchant[self.batch.merchant_id]
-        seed, merchant_id, expected = world.config.seed, self.batch.merchant_id, self.batch.expected_date
+    def wire(self, facts: IfoodFacts) -> dict[str, Any]:
+        merchant = facts.merchant_by_id[self.batch.merchant_id]
+        seed, merchant_id, expected = facts.config.seed, self.batch.merchant_id, self.batch.expected_date
         return {
             "id": self.id,
             "type": "REPASSE",
@@ -141,21 +143,21 @@ class ClosingItem:
             "amount": _number(self.amount),
             "status": "SUCCEED" if self.paid else "PENDING",
             "transactionId": transaction_id(seed, merchant_id, expected, self.part) if self.paid else None,
-            "accountDetails": account_details(store),
+            "accountDetails": account_details(merchant),
             "paymentDate": self.payment_date.isoformat(),
         }
 
 
-def closing_items(world: World) -> dict[str, list[list[ClosingItem]]]:
+def closing_items(facts: IfoodFacts) -> dict[str, list[list[ClosingItem]]]:
     """Per merchant, per payout batch that was not anticipated, its closing items (one per credit).
 
     A credit dated before `as_of` is a SUCCEED item (its amount and date); a planned credit dated
     later is PENDING (its planned amount and date); a batch without any credit (never paid) has
     one PENDING item for its total on its expected date.
     """
-    seed, as_of = world.config.seed, world.as_of
-    groups: dict[str, list[list[ClosingItem]]] = {s.merchant_id: [] for s in world.stores}
-    for batch in world.batches:
+    seed, as_of = facts.config.seed, facts.as_of
+    groups: dict[str, list[list[ClosingItem]]] = {m.merchant_id: [] for m in facts.merchants}
+    for batch in facts.batches:
         if batch.anticipation is not None:
             continue  # the anticipation paid it: it shows under /anticipations instead
         if not batch.settlement_listed:
@@ -184,12 +186,14 @@ def closing_items(world: World) -> dict[str, list[list[ClosingItem]]]:
     return groups
 
 
-def _envelope(store: Store, begin: date, end: date, balance: Decimal, groups: list[dict[str, Any]]) -> dict[str, Any]:
+def _envelope(
+    merchant: Merchant, begin: date, end: date, balance: Decimal, groups: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "beginDate": begin.isoformat(),
         "endDate": end.isoformat(),
         "balance": _number(balance),
-        "merchantId": store.merchant_id,
+        "merchantId": merchant.merchant_id,
         "settlements": groups,
     }
 
@@ -206,7 +210,13 @@ def _overlaps(batch: PayoutBatch, begin: date, end: date) -> bool:
 
 
 def settlements_body(
-    world: World, store: Store, groups: list[list[ClosingItem]], begin: date, end: date, *, by_payment: bool
+    facts: IfoodFacts,
+    merchant: Merchant,
+    groups: list[list[ClosingItem]],
+    begin: date,
+    end: date,
+    *,
+    by_payment: bool,
 ) -> dict[str, Any] | None:
     """The settlements envelope for [begin, end]; None if no item falls in it.
 
@@ -228,25 +238,31 @@ def settlements_body(
     chosen.sort(key=lambda pair: (pair[0].first_sale_date, pair[0].expected_date))
     balance = sum((i.amount for _, items in chosen for i in items if i.paid), Decimal("0.00"))
     return _envelope(
-        store,
+        merchant,
         begin,
         end,
         balance,
-        [{**_period(batch), "closingItems": [i.wire(world) for i in items]} for batch, items in chosen],
+        [{**_period(batch), "closingItems": [i.wire(facts) for i in items]} for batch, items in chosen],
     )
 
 
-def anticipated_batches(world: World) -> dict[str, list[PayoutBatch]]:
+def anticipated_batches(facts: IfoodFacts) -> dict[str, list[PayoutBatch]]:
     """Per merchant, its anticipated batches (a merchant with none has no anticipation plan)."""
-    batches: dict[str, list[PayoutBatch]] = {s.merchant_id: [] for s in world.stores}
-    for batch in world.batches:
+    batches: dict[str, list[PayoutBatch]] = {m.merchant_id: [] for m in facts.merchants}
+    for batch in facts.batches:
         if batch.anticipation is not None:
             batches[batch.merchant_id].append(batch)
     return batches
 
 
 def anticipations_body(
-    world: World, store: Store, batches: list[PayoutBatch], begin: date, end: date, *, by_anticipated: bool
+    facts: IfoodFacts,
+    merchant: Merchant,
+    batches: list[PayoutBatch],
+    begin: date,
+    end: date,
+    *,
+    by_anticipated: bool,
 ) -> dict[str, Any]:
     """The anticipations envelope (reference §2.8) for [begin, end]; `settlements` may be empty.
 
@@ -262,15 +278,15 @@ def anticipations_body(
     chosen.sort(key=lambda b: (b.first_sale_date, b.expected_date))
     groups = []
     balance = Decimal("0.00")
-    weekly = world.config.payout_schedule == "weekly"
+    weekly = facts.config.payout_schedule == "weekly"
     for batch in chosen:
         a = batch.anticipation
         assert a is not None
-        paid = a.date < world.as_of
+        paid = a.date < facts.as_of
         if paid:
             balance += a.amount
         item = {
-            "id": settlement_id(world.config.seed, batch.merchant_id, batch.expected_date),
+            "id": settlement_id(facts.config.seed, batch.merchant_id, batch.expected_date),
             "type": "REPASSE_ANTECIPADO_SEMANAL" if weekly else "REPASSE_ANTECIPADO_DIARIO",
             "originalPaymentAmount": _number(a.original_amount),
             "feePercentage": _number(a.fee_rate),
@@ -279,26 +295,26 @@ def anticipations_body(
             "status": "SUCCEED" if paid else "PENDING",
             "originalPaymentDate": batch.expected_date.isoformat(),
             "anticipatedPaymentDate": a.date.isoformat(),
-            "accountDetails": account_details(store),
+            "accountDetails": account_details(merchant),
         }
         groups.append({**_period(batch), "closingItems": [item]})
-    return _envelope(store, begin, end, balance, groups)
+    return _envelope(merchant, begin, end, balance, groups)
 
 
 def _comma(value: Decimal | None) -> str:
     return "" if value is None else decimal_text(value).replace(".", ",")
 
 
-def _csv_row(world: World, store: Store, order: Order, event: FinancialEvent) -> dict[str, str]:
+def _csv_row(facts: IfoodFacts, merchant: Merchant, order: Order, event: FinancialEvent) -> dict[str, str]:
     cancellation = is_cancellation(event)
     business_day = event.business_date.isoformat()
     return {
-        "id_saldo": settlement_id(world.config.seed, store.merchant_id, event.expected_date),
+        "id_saldo": settlement_id(facts.config.seed, merchant.merchant_id, event.expected_date),
         "competencia": business_day[:7],
-        "loja_id": store.merchant_id,
-        "loja_id_curto": store.short_id,
+        "loja_id": merchant.merchant_id,
+        "loja_id_curto": merchant.short_id,
         "loja_id_externo": "",
-        "cnpj": digits_only(store.cnpj),
+        "cnpj": merchant.cnpj_digits,
         "pedido_associado_ifood": order.order_id,
         "pedido_associado_ifood_curto": order.short_id,
         "pedido_associado_externo": "",
@@ -327,17 +343,17 @@ def _csv_row(world: World, store: Store, order: Order, event: FinancialEvent) ->
     }
 
 
-def reconciliation_rows(world: World, store: Store, competence: str) -> list[dict[str, str]]:
+def reconciliation_rows(facts: IfoodFacts, merchant: Merchant, competence: str) -> list[dict[str, str]]:
     """One row per financial event of the store whose business day falls in `competence` (YYYY-MM).
 
     A refund's reversal is booked on a later business day than its order, so it can fall in
     another competence than the order's other lines.
     """
     rows = []
-    for order in world.orders_by_merchant[store.merchant_id]:
+    for order in facts.orders_by_merchant[merchant.merchant_id]:
         for event in order.events:
             if event.business_date.isoformat()[:7] == competence:
-                rows.append(_csv_row(world, store, order, event))
+                rows.append(_csv_row(facts, merchant, order, event))
     return rows
 
 

@@ -14,10 +14,11 @@ import httpx
 import pytest
 from served_sandbox import FakeClock, Served, ifood_bearer, pluggy_key
 
-from sandbox.bank import KIND_IFOOD_PAYOUT
-from sandbox.calendar import add_business_days
-from sandbox.ifood_financial import anticipated_batches, closing_items, reconciliation_rows, settlement_id
+from sandbox.core.bank import KIND_PAYOUT
+from sandbox.core.calendar import add_business_days
 from sandbox.options import ServerOptions
+from sandbox.providers.ifood.financial import anticipated_batches, closing_items, reconciliation_rows, settlement_id
+from sandbox.providers.ifood.payer import IFOOD_PAYER
 from sandbox.world import World, WorldConfig
 
 FIN = "/ifood/financial/v3.0/merchants/{}"
@@ -98,9 +99,10 @@ def test_succeed_items_are_exactly_the_bank_credits(
     """SUCCEED settlement items plus SUCCEED anticipation items = the iFood credits in the statement,
     but for those of the batches iFood's settlements do not list (WorldConfig.unlisted_settlement_rate)."""
     world = served.world
+    ifood = world.facts["ifood"]
     headers = ifood_bearer(http, served, tenant)
     merchant_id = merchant(served, tenant, store)
-    shop = world.store_by_merchant[merchant_id]
+    shop = ifood.merchant_by_id[merchant_id]
     window = {"beginPaymentDate": "2026-09-20", "endPaymentDate": "2026-10-20"}
     reply = settlements(http, headers, merchant_id, **window)
     assert reply.status_code == 200, reply.text
@@ -124,7 +126,7 @@ def test_succeed_items_are_exactly_the_bank_credits(
     reply = anticipations(
         http, headers, merchant_id, beginAnticipatedPaymentDate="2026-09-20", endAnticipatedPaymentDate="2026-10-20"
     )
-    anticipated = [b for b in world.batches if b.merchant_id == merchant_id and b.anticipation]
+    anticipated = [b for b in ifood.batches if b.merchant_id == merchant_id and b.anticipation]
     if not anticipated:
         assert reply.status_code == 404 and reply.json()["error"]["code"] == "NO_ANTICIPATION_PLAN"
     else:
@@ -133,7 +135,7 @@ def test_succeed_items_are_exactly_the_bank_credits(
             for item in group["closingItems"]:
                 if item["status"] == "SUCCEED":
                     paid.append((item["anticipatedPaymentDate"], Decimal(str(item["anticipatedPaymentAmount"]))))
-    unlisted = [b for b in world.batches if b.merchant_id == merchant_id and not b.settlement_listed]
+    unlisted = [b for b in ifood.batches if b.merchant_id == merchant_id and not b.settlement_listed]
     paid += [(c.date.isoformat(), c.amount) for b in unlisted for c in b.credits if c.date < world.as_of]
     assert sorted(paid) == bank_ifood_credit_list(http, served, shop.account_id, tenant)
 
@@ -141,6 +143,7 @@ def test_succeed_items_are_exactly_the_bank_credits(
 def test_settlement_items_follow_the_batches(http: httpx.Client, served: Served) -> None:
     """One group per batch not anticipated and listed; partial payments have two items; unpaid ones are PENDING."""
     world = served.world
+    ifood = world.facts["ifood"]
     for tenant, store in ((0, 0), (1, 0)):
         headers = ifood_bearer(http, served, tenant)
         merchant_id = merchant(served, tenant, store)
@@ -149,7 +152,7 @@ def test_settlement_items_follow_the_batches(http: httpx.Client, served: Served)
         ).json()
         batches = {
             settlement_id(world.config.seed, merchant_id, b.expected_date): b
-            for b in world.batches
+            for b in ifood.batches
             if b.merchant_id == merchant_id and b.anticipation is None and b.settlement_listed
         }
         assert len(body["settlements"]) == len(batches)
@@ -169,7 +172,7 @@ def test_settlement_items_follow_the_batches(http: httpx.Client, served: Served)
             for item, (day, _) in zip(group["closingItems"], planned, strict=True):
                 assert item["status"] == ("SUCCEED" if day < world.as_of.isoformat() else "PENDING")
     # The small world has a partially paid batch still waiting for its second part.
-    pending_second = [b for b in world.batches if b.fate == "partial_pending"]
+    pending_second = [b for b in ifood.batches if b.fate == "partial_pending"]
     assert pending_second and all(b.credits[1].date >= world.as_of > b.credits[0].date for b in pending_second)
 
 
@@ -182,7 +185,7 @@ def test_settlements_by_calculation_date_window_and_empty_period(http: httpx.Cli
     groups = reply.json()["settlements"]
     expected = sorted(
         (b.first_sale_date.isoformat(), b.last_sale_date.isoformat())
-        for b in world.batches
+        for b in world.facts["ifood"].batches
         if b.merchant_id == merchant_id
         and b.anticipation is None
         and b.first_sale_date <= date(2026, 10, 3)
@@ -217,7 +220,7 @@ def test_settlements_and_on_demand_need_a_bearer_of_the_merchants_app(http: http
 def test_anticipations_answer_404_without_a_plan(http: httpx.Client, served: Served) -> None:
     headers = ifood_bearer(http, served)
     url = FIN.format(merchant(served)) + "/anticipations"
-    assert not [b for b in served.world.batches if b.merchant_id == merchant(served) and b.anticipation]
+    assert not [b for b in served.world.facts["ifood"].batches if b.merchant_id == merchant(served) and b.anticipation]
     reply = http.get(
         url, headers=headers, params={"beginCalculationDate": "2026-10-01", "endCalculationDate": "2026-10-10"}
     )
@@ -229,10 +232,11 @@ def test_anticipations_answer_404_without_a_plan(http: httpx.Client, served: Ser
 
 def test_anticipations_of_a_store_that_anticipated(http: httpx.Client, served: Served) -> None:
     world = served.world
+    ifood = world.facts["ifood"]
     headers = ifood_bearer(http, served)
     merchant_id = merchant(served, store=1)
-    shop = world.store_by_merchant[merchant_id]
-    (batch,) = [b for b in world.batches if b.merchant_id == merchant_id and b.anticipation]
+    shop = ifood.merchant_by_id[merchant_id]
+    (batch,) = [b for b in ifood.batches if b.merchant_id == merchant_id and b.anticipation]
     a = batch.anticipation
     reply = anticipations(
         http, headers, merchant_id, beginCalculationDate="2026-09-20", endCalculationDate="2026-10-20"
@@ -283,6 +287,7 @@ def test_anticipations_of_a_store_that_anticipated(http: httpx.Client, served: S
 
 def test_on_demand_file_ties_to_settlements(http: httpx.Client, served: Served) -> None:
     world = served.world
+    ifood = world.facts["ifood"]
     headers = ifood_bearer(http, served)
     merchant_id = merchant(served, store=1)
     url = FIN.format(merchant_id) + "/reconciliation/on-demand"
@@ -311,7 +316,7 @@ def test_on_demand_file_ties_to_settlements(http: httpx.Client, served: Served) 
     assert sorted(header) == sorted(REFERENCE_COLUMNS) and header != REFERENCE_COLUMNS
     rows = read_csv_gz(download.content)
 
-    events = [e for e in world.events_by_merchant[merchant_id] if e.business_date.isoformat()[:7] == "2026-10"]
+    events = [e for e in ifood.events_by_merchant[merchant_id] if e.business_date.isoformat()[:7] == "2026-10"]
     assert len(rows) == len(events)
     assert {r["competencia"] for r in rows} == {"2026-10"} and {r["impacto_no_repasse"] for r in rows} == {"SIM"}
     assert {r["pedido_associado_ifood"] for r in rows} == {e.order_id for e in events}
@@ -326,7 +331,7 @@ def test_on_demand_file_ties_to_settlements(http: httpx.Client, served: Served) 
             assert row["fato_gerador"] == "Cancelamento Total"
     seed = world.config.seed
     batches = {
-        settlement_id(seed, merchant_id, b.expected_date): b for b in world.batches if b.merchant_id == merchant_id
+        settlement_id(seed, merchant_id, b.expected_date): b for b in ifood.batches if b.merchant_id == merchant_id
     }
     for saldo, total in per_saldo.items():
         if saldo in batches:
@@ -382,7 +387,7 @@ def test_download_link_expires_and_cannot_be_forged(http: httpx.Client, served: 
     forged = link.replace(f"expires={expires}", f"expires={expires + 3600}")
     assert httpx.get(forged).status_code == 403
     # Served as if the link's lifetime (300 s) had passed: S3's answer for an expired link.
-    ttl = ServerOptions().ifood_download_ttl_s
+    ttl = ServerOptions().of("ifood").download_ttl_s
     inject = {"provider": "ifood", "path_prefix": "/_sandbox/files", "responses": [{"advance_clock_s": ttl + 1}]}
     assert http.post("/_sandbox/faults", json=inject).status_code == 201
     expired = httpx.get(link)
@@ -398,31 +403,32 @@ def test_download_link_expires_and_cannot_be_forged(http: httpx.Client, served: 
 def test_report_lines_sum_to_each_batch_total_in_the_default_world() -> None:
     """Per id_saldo, over every competence, the lines sum to T (refund reversals and orphans included)."""
     world = World()
+    ifood = world.facts["ifood"]
     seed = world.config.seed
-    for store in world.stores:
-        competences = sorted({e.business_date.isoformat()[:7] for e in world.events_by_merchant[store.merchant_id]})
-        rows = [row for c in competences for row in reconciliation_rows(world, store, c)]
-        assert len(rows) == len(world.events_by_merchant[store.merchant_id])
+    for store in ifood.merchants:
+        competences = sorted({e.business_date.isoformat()[:7] for e in ifood.events_by_merchant[store.merchant_id]})
+        rows = [row for c in competences for row in reconciliation_rows(ifood, store, c)]
+        assert len(rows) == len(ifood.events_by_merchant[store.merchant_id])
         per_saldo: dict[str, Decimal] = defaultdict(Decimal)
         for row in rows:
             per_saldo[row["id_saldo"]] += Decimal(row["valor"].replace(",", "."))
         batches = {
             settlement_id(seed, store.merchant_id, b.expected_date): b
-            for b in world.batches
+            for b in ifood.batches
             if b.merchant_id == store.merchant_id
         }
         for saldo, batch in batches.items():
             assert per_saldo[saldo] == batch.total
         assert all(total == 0 for saldo, total in per_saldo.items() if saldo not in batches)
     # A refund's reversal line carries the later batch's id_saldo and says Cancelamento Total / estorno.
-    refunded = [o for o in world.orders if o.kind == "refunded"]
+    refunded = [o for o in ifood.orders if o.kind == "refunded"]
     assert refunded
     for order in refunded:
-        store = world.store_by_merchant[order.merchant_id]
+        store = ifood.merchant_by_id[order.merchant_id]
         reversal = order.events[-1]
         lines = [
             r
-            for r in reconciliation_rows(world, store, reversal.business_date.isoformat()[:7])
+            for r in reconciliation_rows(ifood, store, reversal.business_date.isoformat()[:7])
             if r["pedido_associado_ifood"] == order.order_id and r["tipo_lancamento"] == "estorno"
         ]
         (line,) = lines
@@ -430,23 +436,26 @@ def test_report_lines_sum_to_each_batch_total_in_the_default_world() -> None:
         assert line["id_saldo"] == settlement_id(seed, order.merchant_id, reversal.expected_date)
         assert line["data_repasse_esperada"] == reversal.expected_date.isoformat() > order.expected_date.isoformat()
     # Orphan orders have lines (and events) but no sale.
-    orphans = [o for o in world.orders if not o.has_sale]
+    orphans = [o for o in ifood.orders if not o.has_sale]
     assert orphans and all(o.events for o in orphans)
-    assert not {o.order_id for o in orphans} & {o.order_id for s in world.sales_by_merchant.values() for o in s}
+    assert not {o.order_id for o in orphans} & {o.order_id for s in ifood.sales_by_merchant.values() for o in s}
 
 
 def test_weekly_world_is_served_consistently() -> None:
     """A weekly-schedule world: settlement and anticipation items agree with the bank credits."""
     world = World(WorldConfig(tenants=1, stores_per_tenant=4, days=56, payout_schedule="weekly"))
-    groups = closing_items(world)
-    anticipated = anticipated_batches(world)
-    for store in world.stores:
-        ledger = world.ledgers[store.account_id]
+    ifood = world.facts["ifood"]
+    groups = closing_items(ifood)
+    anticipated = anticipated_batches(ifood)
+    for shop in ifood.merchants:
+        ledger = world.ledgers[shop.account_id]
         bank = sorted(
-            (ledger.posting_date(i), ledger.amount_of(i)) for i, k in enumerate(ledger.kind) if k == KIND_IFOOD_PAYOUT
+            (ledger.posting_date(i), ledger.amount_of(i))
+            for i, k in enumerate(ledger.kind)
+            if k == KIND_PAYOUT and ledger.payouts[ledger.party[i]].payer == IFOOD_PAYER
         )
-        paid = [(i.payment_date, i.amount) for items in groups[store.merchant_id] for i in items if i.paid]
-        paid += [(b.anticipation.date, b.anticipation.amount) for b in anticipated[store.merchant_id]]
-        unlisted = [b for b in world.batches if b.merchant_id == store.merchant_id and not b.settlement_listed]
+        paid = [(i.payment_date, i.amount) for items in groups[shop.merchant_id] for i in items if i.paid]
+        paid += [(b.anticipation.date, b.anticipation.amount) for b in anticipated[shop.merchant_id]]
+        unlisted = [b for b in ifood.batches if b.merchant_id == shop.merchant_id and not b.settlement_listed]
         paid += [(c.date, c.amount) for b in unlisted for c in b.credits if c.date < world.as_of]
         assert sorted(paid) == bank

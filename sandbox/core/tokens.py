@@ -1,9 +1,9 @@
 """HS256 JSON Web Tokens for the fake providers' API keys and access tokens.
 
-Pluggy's API key is a JWT whose `exp` claim clients read to know when to renew it (the Node SDK
-does); iFood's access tokens are JWTs too. The sandbox signs its own with a key derived from the
-seed, so a token from one sandbox run is accepted by another run of the same world, and checks
-them with the standard library only.
+Providers' API keys and access tokens are often JWTs whose `exp` claim clients read to know when
+to renew them. The sandbox signs its own with a key derived from the seed and the platform
+(`derive_key(seed, purpose)`), so a token from one sandbox run is accepted by another run of the
+same world, and checks them with the standard library only.
 """
 
 from __future__ import annotations

@@ -30,20 +30,29 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.bank import UUID_BITS, UUID_MASK, BankLedger
-from sandbox.httputil import LruCache, json_response
-from sandbox.options import ServerOptions
-from sandbox.pluggy_wire import TransactionRenderer, account, decode_cursor, encode_cursor, item
-from sandbox.ratelimit import FixedWindowLimiter
-from sandbox.tokens import TokenError, TokenIssuer, derive_key
-from sandbox.world import Store, Tenant, World
+from sandbox.core.bank import UUID_BITS, UUID_MASK, BankLedger
+from sandbox.core.httputil import LruCache, json_response
+from sandbox.core.parties import Tenant
+from sandbox.core.platform import OutsideRoute, SharedWorld
+from sandbox.core.ratelimit import FixedWindowLimiter
+from sandbox.core.tokens import TokenError, TokenIssuer, derive_key
+from sandbox.providers.pluggy import NAME
+from sandbox.providers.pluggy.facts import PluggyFacts
+from sandbox.providers.pluggy.options import PluggyOptions
+from sandbox.providers.pluggy.records import BankItem
+from sandbox.providers.pluggy.wire import TransactionRenderer, account, decode_cursor, encode_cursor, item
 
 PAGE_SIZE = 500
 MAX_IDS = 500
 TOO_MANY = "Too many requests. Please try again later (see Retry-After header in seconds)"
 
 Params = list[tuple[str, str]]
-PageBuilder = Callable[[Store, BankLedger, Params], tuple[bytes, "Params | None"]]
+PageBuilder = Callable[[BankItem, BankLedger, Params], tuple[bytes, "Params | None"]]
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    """Pluggy's error envelope for a status alone (what an injected fault answers by default)."""
+    return {"code": status, "message": message}
 
 
 def bad_request(message: str, code_description: str | None = None) -> Response:
@@ -103,14 +112,21 @@ class PluggyApi:
     """The fake Pluggy: state (keys, limiter, caches) plus the Starlette app that serves it."""
 
     def __init__(
-        self, world: World, options: ServerOptions | None = None, *, clock: Callable[[], float] = time.monotonic
+        self,
+        world: SharedWorld,
+        facts: PluggyFacts,
+        options: PluggyOptions | None = None,
+        *,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`clock` (monotonic seconds) drives the rate-limit windows; tests pass one they advance."""
+        """`clock` (monotonic seconds) drives the rate-limit windows (`window_s` long); tests pass one they advance."""
         self.world = world
-        self.options = options or ServerOptions()
+        self.facts = facts
+        self.options = options or PluggyOptions()
         self.keys = TokenIssuer(derive_key(world.config.seed, "pluggy"), issuer="conciliador-sandbox/pluggy")
-        self.limiter = FixedWindowLimiter(self.options.pluggy_rate_limit, self.options.rate_limit_window_s, clock)
-        self._clients = {t.pluggy_client_id: t for t in world.tenants}
+        self.limiter = FixedWindowLimiter(self.options.rate_limit, window_s, clock)
+        self._clients = {t.credentials[NAME].client_id: t for t in world.tenants}
         self._renderers: dict[str, TransactionRenderer] = {}
         self._pages = LruCache(64)
         self._following = LruCache(64)  # page key → parameters of the page after it
@@ -122,6 +138,10 @@ class PluggyApi:
     def close(self) -> None:
         """Stop the page-ahead worker (pending renders are dropped)."""
         self._workers.shutdown(wait=False, cancel_futures=True)
+
+    def outside_routes(self) -> list[OutsideRoute]:
+        """Everything Pluggy serves is under `/pluggy`."""
+        return []
 
     # --------------------------------------------------------------------------- plumbing
 
@@ -184,18 +204,18 @@ class PluggyApi:
         tenant = self._clients.get(claims["sub"])
         return tenant if tenant is not None else error(403, "Invalid API key (unknown client)")
 
-    def _store_of_item(self, tenant: Tenant, item_id: str) -> Store | None:
-        store = self.world.store_by_item.get(item_id)
-        return store if store is not None and store.tenant_id == tenant.tenant_id else None
+    def _item(self, tenant: Tenant, item_id: str) -> BankItem | None:
+        found = self.facts.item_by_id.get(item_id)
+        return found if found is not None and found.tenant_id == tenant.tenant_id else None
 
-    def _store_of_account(self, tenant: Tenant, account_id: str) -> Store | None:
-        store = self.world.store_by_account.get(account_id)
-        return store if store is not None and store.tenant_id == tenant.tenant_id else None
+    def _item_of_account(self, tenant: Tenant, account_id: str) -> BankItem | None:
+        found = self.facts.item_by_account.get(account_id)
+        return found if found is not None and found.tenant_id == tenant.tenant_id else None
 
-    def _renderer(self, store: Store) -> TransactionRenderer:
-        renderer = self._renderers.get(store.account_id)
+    def _renderer(self, bank_item: BankItem) -> TransactionRenderer:
+        renderer = self._renderers.get(bank_item.account_id)
         if renderer is None:
-            renderer = self._renderers[store.account_id] = TransactionRenderer(self.world, store)
+            renderer = self._renderers[bank_item.account_id] = TransactionRenderer(self.world, bank_item)
         return renderer
 
     # --------------------------------------------------------------------------- endpoints
@@ -215,33 +235,34 @@ class PluggyApi:
         if missing:
             return bad_request(",".join(missing))
         tenant = self._clients.get(body["clientId"])
-        if tenant is None or body["clientSecret"] != tenant.pluggy_client_secret:
+        credentials = tenant.credentials[NAME] if tenant is not None else None
+        if credentials is None or body["clientSecret"] != credentials.client_secret:
             return error(401, "Client keys are invalid", "CLIENT_KEYS_UNAUTHORIZED")
-        api_key = self.keys.issue(tenant.pluggy_client_id, self.options.pluggy_api_key_ttl_s, tenant=tenant.tenant_id)
+        api_key = self.keys.issue(credentials.client_id, self.options.api_key_ttl_s, tenant=tenant.tenant_id)
         return json_response({"apiKey": api_key})
 
     async def get_item(self, request: Request, tenant: Tenant) -> Response:
-        store = self._store_of_item(tenant, request.path_params["id"])
-        if store is None:
+        found = self._item(tenant, request.path_params["id"])
+        if found is None:
             return error(404, "item not found", "ITEM_NOT_FOUND")
-        return json_response(item(self.world, store))
+        return json_response(item(self.world, found))
 
     async def list_accounts(self, request: Request, tenant: Tenant) -> Response:
         item_id = _parse_uuid(request.query_params.get("itemId"), "itemId")
         kind = request.query_params.get("type")
         if kind not in (None, "", "BANK", "CREDIT"):
             return bad_request("type must be one of the following values: BANK, CREDIT")
-        store = self._store_of_item(tenant, item_id)
-        if store is None:
+        found = self._item(tenant, item_id)
+        if found is None:
             return error(404, "item not found", "ITEM_NOT_FOUND")
-        results = [] if kind == "CREDIT" else [account(self.world, store)]
+        results = [] if kind == "CREDIT" else [account(self.world, found)]
         return json_response({"page": 1, "total": len(results), "totalPages": 1 if results else 0, "results": results})
 
     async def get_account(self, request: Request, tenant: Tenant) -> Response:
-        store = self._store_of_account(tenant, request.path_params["id"])
-        if store is None:
+        found = self._item_of_account(tenant, request.path_params["id"])
+        if found is None:
             return error(404, "Account not found", "ACCOUNT_NOT_FOUND")
-        return json_response(account(self.world, store))
+        return json_response(account(self.world, found))
 
     async def get_transaction(self, request: Request, tenant: Tenant) -> Response:
         try:
@@ -249,59 +270,59 @@ class PluggyApi:
         except ValueError:
             return error(404, "Transaction not found", "TRANSACTION_NOT_FOUND")
         found = self._ids().get(wanted)
-        store = self._store_of_account(tenant, found[0]) if found else None
-        if found is None or store is None:
+        owner = self._item_of_account(tenant, found[0]) if found else None
+        if found is None or owner is None:
             return error(404, "Transaction not found", "TRANSACTION_NOT_FOUND")
-        return json_response(self._renderer(store).render(found[1]))
+        return json_response(self._renderer(owner).render(found[1]))
 
     async def transactions_v2(self, request: Request, tenant: Tenant) -> Response:
         params = request.query_params
-        store, ledger = self._account_param(tenant, params.get("accountId"))
+        bank_item, ledger = self._account_param(tenant, params.get("accountId"))
         if params.get("dateFrom") and params.get("createdAtFrom"):
             return bad_request("dateFrom and createdAtFrom cannot be used together")
-        return json_response(await self._page(self._v2_page, store, ledger, params.multi_items()))
+        return json_response(await self._page(self._v2_page, bank_item, ledger, params.multi_items()))
 
     async def transactions_v1(self, request: Request, tenant: Tenant) -> Response:
         params = request.query_params
-        store, ledger = self._account_param(tenant, params.get("accountId"))
-        return json_response(await self._page(self._v1_page, store, ledger, params.multi_items()))
+        bank_item, ledger = self._account_param(tenant, params.get("accountId"))
+        return json_response(await self._page(self._v1_page, bank_item, ledger, params.multi_items()))
 
     # --------------------------------------------------------------------------- pages
 
-    async def _page(self, build: PageBuilder, store: Store, ledger: BankLedger, params: Params) -> bytes:
+    async def _page(self, build: PageBuilder, bank_item: BankItem, ledger: BankLedger, params: Params) -> bytes:
         """A transactions page body, from the cache or built now; the following page is then built
         ahead in a worker thread.
 
         Clients walk pages in order and spend a while on each (decoding, writing to a database), so
         rendering page n+1 while they work on page n takes the sandbox off their critical path.
         """
-        key = (build.__name__, store.account_id, tuple(sorted(params)))
+        key = (build.__name__, bank_item.account_id, tuple(sorted(params)))
         body = self._pages.get(key)
         if body is None:
             pending = self._prefetching.get(key)
             if pending is not None:
                 body = await asyncio.wrap_future(pending)
             else:
-                body, following = build(store, ledger, params)
+                body, following = build(bank_item, ledger, params)
                 self._pages.put(key, body)
                 if following is not None:
                     self._following.put(key, following)
-                self._prefetch(build, store, ledger, following)
+                self._prefetch(build, bank_item, ledger, following)
                 return body
         following = self._following.get(key)
-        self._prefetch(build, store, ledger, following)
+        self._prefetch(build, bank_item, ledger, following)
         return body
 
-    def _prefetch(self, build: PageBuilder, store: Store, ledger: BankLedger, params: Params | None) -> None:
+    def _prefetch(self, build: PageBuilder, bank_item: BankItem, ledger: BankLedger, params: Params | None) -> None:
         if params is None:
             return
-        key = (build.__name__, store.account_id, tuple(sorted(params)))
+        key = (build.__name__, bank_item.account_id, tuple(sorted(params)))
         if key in self._prefetching or self._pages.get(key) is not None:
             return
 
         def render() -> bytes:
             try:
-                body, following = build(store, ledger, params)
+                body, following = build(bank_item, ledger, params)
                 self._pages.put(key, body)
                 if following is not None:
                     self._following.put(key, following)
@@ -314,7 +335,7 @@ class PluggyApi:
         except RuntimeError:  # shutting down: the page will simply be rendered on request
             pass
 
-    def _v2_page(self, store: Store, ledger: BankLedger, params: Params) -> tuple[bytes, Params | None]:
+    def _v2_page(self, bank_item: BankItem, ledger: BankLedger, params: Params) -> tuple[bytes, Params | None]:
         """One cursor page and the parameters of the next (None on the last page)."""
         query = dict(params)
         rows = self._select(
@@ -339,10 +360,10 @@ class PluggyApi:
             kept = [(k, v) for k, v in params if k in ("accountId", "ids", "dateFrom", "dateTo", "createdAtFrom")]
             following = [*kept, ("after", encode_cursor(ledger, page[-1]))]
             next_query = '"?' + urlencode(following) + '"'
-        body = f'{{"results":[{self._renderer(store).render_many(page)}],"next":{next_query}}}'
+        body = f'{{"results":[{self._renderer(bank_item).render_many(page)}],"next":{next_query}}}'
         return body.encode(), following
 
-    def _v1_page(self, store: Store, ledger: BankLedger, params: Params) -> tuple[bytes, Params | None]:
+    def _v1_page(self, bank_item: BankItem, ledger: BankLedger, params: Params) -> tuple[bytes, Params | None]:
         """One numbered page (deprecated endpoint) and the parameters of the next."""
         query = dict(params)
         page_size = self._positive_int(query.get("pageSize"), "pageSize", PAGE_SIZE, maximum=PAGE_SIZE)
@@ -359,7 +380,7 @@ class PluggyApi:
         chunk = rows[(page - 1) * page_size : page * page_size]
         body = (
             f'{{"total":{total},"totalPages":{total_pages},"page":{page},'
-            f'"results":[{self._renderer(store).render_many(chunk)}]}}'
+            f'"results":[{self._renderer(bank_item).render_many(chunk)}]}}'
         )
         following = None
         if page < total_pages:
@@ -368,12 +389,12 @@ class PluggyApi:
 
     # --------------------------------------------------------------------------- helpers
 
-    def _account_param(self, tenant: Tenant, value: str | None) -> tuple[Store, BankLedger]:
+    def _account_param(self, tenant: Tenant, value: str | None) -> tuple[BankItem, BankLedger]:
         account_id = _parse_uuid(value, "accountId")
-        store = self._store_of_account(tenant, account_id)
-        if store is None:
+        found = self._item_of_account(tenant, account_id)
+        if found is None:
             raise _Reply(error(404, "Account not found", "ACCOUNT_NOT_FOUND"))
-        return store, self.world.ledgers[store.account_id]
+        return found, self.world.ledgers[found.account_id]
 
     @staticmethod
     def _positive_int(value: str | None, name: str, default: int, maximum: int | None = None) -> int:
@@ -452,7 +473,12 @@ class PluggyApi:
 
 
 def create_pluggy_app(
-    world: World, options: ServerOptions | None = None, *, clock: Callable[[], float] = time.monotonic
+    world: SharedWorld,
+    facts: PluggyFacts,
+    options: PluggyOptions | None = None,
+    *,
+    window_s: float = 60.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Starlette:
     """The fake Pluggy as an ASGI app (mount it at `/pluggy`)."""
-    return PluggyApi(world, options, clock=clock).app()
+    return PluggyApi(world, facts, options, window_s=window_s, clock=clock).app()

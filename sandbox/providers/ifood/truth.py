@@ -1,4 +1,4 @@
-"""Ground truth: each order's reconciliation status and reason, derived from the world's facts alone.
+"""iFood's ground truth: each order's reconciliation status and reason, derived from the world's facts alone.
 
 The rules are the contract in docs/reconciliation-rules.md (twelve rows, first match wins). They
 read what a reconciler could observe — the order's events (text, values, expected dates), the
@@ -11,39 +11,35 @@ up as a truth the fates did not plan rather than being copied into the expected 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sandbox.bank import KIND_IFOOD_PAYOUT
-from sandbox.calendar import add_business_days
-
-if TYPE_CHECKING:
-    from sandbox.world import FinancialEvent, Order, PayoutBatch, World
-
-GRACE_DAYS = 3  # business days after the expected date a payment may still arrive and count as on time
-TOLERANCE = Decimal("0.10")  # |paid - expected| up to this counts as paid in full
-MISSING_FROM_CONCILIATION_DAYS = 2  # business days after the sale iFood has to book its events
-CANCELLATION_WORDS = re.compile(r"cancel|estorno", re.IGNORECASE)
-
-# (status, reason) in the precedence order of docs/reconciliation-rules.md.
-RULES: tuple[tuple[str, str | None], ...] = (
-    ("cancelled", "refund_after_payment"),
-    ("cancelled", "cancellation_event"),
-    ("sales_only", "missing_from_conciliation"),
-    ("sales_only", "no_financial_events"),
-    ("divergent", "orphan_financial_event"),
-    ("reconciled", None),
-    ("divergent", "anticipation_fee"),
-    ("divergent", "late_payment"),
-    ("awaiting_settlement", "partially_paid"),
-    ("divergent", "value_mismatch"),
-    ("divergent", "payment_missing"),
-    ("awaiting_settlement", "awaiting_payment"),
+from sandbox.core.bank import KIND_PAYOUT, BankLedger
+from sandbox.core.calendar import add_business_days
+from sandbox.providers.ifood.payer import IFOOD_PAYER
+from sandbox.providers.ifood.records import FinancialEvent, Merchant, Order, PayoutBatch
+from sandbox.providers.ifood.rules import (
+    CANCELLATION_WORDS,
+    GRACE_DAYS,
+    MISSING_FROM_CONCILIATION_DAYS,
+    RULES,
+    TOLERANCE,
 )
+
+__all__ = [
+    "GRACE_DAYS",
+    "MISSING_FROM_CONCILIATION_DAYS",
+    "RULES",
+    "TOLERANCE",
+    "batch_status",
+    "credits_paying_batches",
+    "ground_truth",
+    "is_cancellation",
+    "order_status",
+]
 
 
 def is_cancellation(event: FinancialEvent) -> bool:
@@ -102,7 +98,12 @@ BankCredit = tuple[str, date, Decimal]  # (bank transaction id, posting date, am
 
 
 def credits_paying_batches(
-    world: World, totals: dict[BatchKey, Decimal], tolerance: Decimal = TOLERANCE
+    batches: Sequence[PayoutBatch],
+    merchants: Sequence[Merchant],
+    ledgers: Mapping[str, BankLedger],
+    as_of: date,
+    totals: dict[BatchKey, Decimal],
+    tolerance: Decimal = TOLERANCE,
 ) -> dict[BatchKey, list[tuple[date, Decimal]]]:
     """The visible credits that pay each batch: "Which credits pay a batch" in docs/reconciliation-rules.md.
 
@@ -112,26 +113,26 @@ def credits_paying_batches(
        iFood credits in its store's statement: on or after E within the tolerance of T, however
        late, else on E whatever the amount; pairs taken one by one in the documented order.
     """
-    as_of = world.as_of
     paying: dict[BatchKey, list[tuple[date, Decimal]]] = {}
     given: set[str] = set()
-    for batch in world.batches:
+    for batch in batches:
         listed = batch.settlement_listed or batch.anticipation is not None
         visible = [c for c in batch.credits if c.date < as_of] if listed else []
         if visible:
             paying[(batch.merchant_id, batch.expected_date)] = [(c.date, c.amount) for c in visible]
             given.update(c.transaction_id for c in visible if c.transaction_id)
     untaken: dict[str, list[BankCredit]] = {}
-    for store in world.stores:
-        ledger = world.ledgers[store.account_id]
-        i = ledger.kind.find(KIND_IFOOD_PAYOUT)
-        while i >= 0:
-            if (txn := ledger.transaction_id(i)) not in given:
-                untaken.setdefault(store.merchant_id, []).append((txn, ledger.posting_date(i), ledger.amount_of(i)))
-            i = ledger.kind.find(KIND_IFOOD_PAYOUT, i + 1)
+    for merchant in merchants:
+        ledger = ledgers[merchant.account_id]
+        i = ledger.kind.find(KIND_PAYOUT)
+        while i >= 0:  # the store's iFood credits: payouts whose payer is iFood
+            is_ifood = ledger.payouts[ledger.party[i]].payer == IFOOD_PAYER
+            if is_ifood and (txn := ledger.transaction_id(i)) not in given:
+                untaken.setdefault(merchant.merchant_id, []).append((txn, ledger.posting_date(i), ledger.amount_of(i)))
+            i = ledger.kind.find(KIND_PAYOUT, i + 1)
     if not untaken:
         return paying
-    tenant_of = {s.merchant_id: s.tenant_id for s in world.stores}
+    tenant_of = {m.merchant_id: m.tenant_id for m in merchants}
     itemless = [key for key in totals if key not in paying and key[0] in untaken]
 
     def batch_id(key: BatchKey) -> str:
@@ -205,24 +206,34 @@ def order_status(
     return answer
 
 
-def batch_totals(world: World) -> dict[tuple[str, date], Decimal]:
+def batch_totals(orders: Iterable[Order]) -> dict[tuple[str, date], Decimal]:
     """`T` per (merchant, expected date): the sum of every event with that expected date (all have transfer impact)."""
     totals: dict[tuple[str, date], Decimal] = {}
-    for order in world.orders:
+    for order in orders:
         for event in order.events:
             key = (event.merchant_id, event.expected_date)
             totals[key] = totals.get(key, Decimal("0.00")) + event.amount
     return totals
 
 
-def ground_truth(world: World) -> Iterator[dict[str, Any]]:
-    """Rows `{tenant_id, merchant_id, order_id, status, reason}` in the world's order order."""
-    totals = batch_totals(world)
-    batches = {(b.merchant_id, b.expected_date): b for b in world.batches}
-    paying = credits_paying_batches(world, totals)
+def ground_truth(
+    orders: Sequence[Order],
+    batches: Sequence[PayoutBatch],
+    merchants: Sequence[Merchant],
+    ledgers: Mapping[str, BankLedger],
+    as_of: date,
+) -> Iterator[dict[str, Any]]:
+    """Rows `{tenant_id, merchant_id, order_id, status, reason}` in the world's order order.
+
+    `ledgers` are the stores' bank statements (by account id): a batch iFood's settlements do not
+    list is paid, if at all, by one of the store's iFood credits no listed item took.
+    """
+    totals = batch_totals(orders)
+    by_key = {(b.merchant_id, b.expected_date): b for b in batches}
+    paying = credits_paying_batches(batches, merchants, ledgers, as_of, totals)
     cache: dict[BatchKey, tuple[str, str | None]] = {}
-    for order in world.orders:
-        status, reason = order_status(order, totals, batches, world.as_of, cache, paying)
+    for order in orders:
+        status, reason = order_status(order, totals, by_key, as_of, cache, paying)
         yield {
             "tenant_id": order.tenant_id,
             "merchant_id": order.merchant_id,

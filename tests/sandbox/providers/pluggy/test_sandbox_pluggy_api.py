@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import time
 import uuid
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import httpx
 import pluggy_sdk
@@ -23,11 +25,16 @@ from pluggy_sdk.models import (
     Transaction,
 )
 from pluggy_sdk_strict import strict
-from served_sandbox import Served, pluggy_key
+from served_sandbox import FakeClock, Served, pluggy_key
 
-from sandbox.bank import KIND_IFOOD_PAYOUT
-from sandbox.tokens import TokenIssuer, derive_key
-from sandbox.world import IFOOD_CNPJ
+from sandbox.core.bank import KIND_PAYOUT, Payer, PlannedCredit, build_ledger
+from sandbox.core.counterparties import Counterparty
+from sandbox.core.ids import new_cnpj
+from sandbox.core.tokens import TokenIssuer, derive_key
+from sandbox.providers.pluggy.wire import TransactionRenderer
+from sandbox.world import World
+
+TOO_MANY = {"message": "Too many requests. Please try again later (see Retry-After header in seconds)", "code": 429}
 
 
 def _account(served: Served, tenant: int = 0, store: int = 0) -> str:
@@ -133,26 +140,26 @@ def test_a_tenants_key_sees_only_its_own_resources(http: httpx.Client, served: S
 def test_item_account_list_and_account_match_the_sdk_models(http: httpx.Client, served: Served) -> None:
     headers = pluggy_key(http, served)
     tenant = served.tenant()["pluggy"]
-    store = served.world.store_by_item[tenant["item_ids"][0]]
+    bank_item = served.world.facts["pluggy"].item_by_id[tenant["item_ids"][0]]
 
-    reply = http.get(f"/pluggy/items/{store.item_id}", headers=headers)
+    reply = http.get(f"/pluggy/items/{bank_item.item_id}", headers=headers)
     assert reply.status_code == 200
     item = strict(Item, reply.json())
-    assert (item.status, item.execution_status, item.connector.id) == ("UPDATED", "SUCCESS", store.connector.id)
+    assert (item.status, item.execution_status, item.connector.id) == ("UPDATED", "SUCCESS", bank_item.connector.id)
 
-    reply = http.get("/pluggy/accounts", params={"itemId": store.item_id}, headers=headers)
+    reply = http.get("/pluggy/accounts", params={"itemId": bank_item.item_id}, headers=headers)
     listing = strict(AccountsList200Response, reply.json())
     assert (listing.page, listing.total, listing.total_pages) == (1, 1, 1)
     account = listing.results[0]
-    assert (account.type, account.subtype, account.tax_number) == ("BANK", "CHECKING_ACCOUNT", store.cnpj)
-    assert str(account.item_id) == store.item_id and account.currency_code == "BRL"
-    ledger = served.world.ledgers[store.account_id]
+    assert (account.type, account.subtype, account.tax_number) == ("BANK", "CHECKING_ACCOUNT", bank_item.store.cnpj)
+    assert str(account.item_id) == bank_item.item_id and account.currency_code == "BRL"
+    ledger = served.world.ledgers[bank_item.account_id]
     assert account.balance == float(ledger.closing_balance) == account.bank_data.closing_balance
 
-    reply = http.get(f"/pluggy/accounts/{store.account_id}", headers=headers)
+    reply = http.get(f"/pluggy/accounts/{bank_item.account_id}", headers=headers)
     assert strict(Account, reply.json()) == account
     assert (
-        http.get("/pluggy/accounts", params={"itemId": store.item_id, "type": "CREDIT"}, headers=headers).json()[
+        http.get("/pluggy/accounts", params={"itemId": bank_item.item_id, "type": "CREDIT"}, headers=headers).json()[
             "results"
         ]
         == []
@@ -275,45 +282,88 @@ def test_v1_page_bounds(http: httpx.Client, served: Served, params: dict) -> Non
 
 
 @pytest.mark.parametrize(("tenant", "store"), [(0, 0), (1, 0)])
-def test_single_transaction_and_ifood_payout_credits(
-    http: httpx.Client, served: Served, tenant: int, store: int
-) -> None:
+def test_single_transaction_and_payout_credits(http: httpx.Client, served: Served, tenant: int, store: int) -> None:
+    """A payout is shown as its payer asks: amount and date of the planned credit, the payer's descriptions,
+    the payer and the store in the payment data (none at a bank that sends no payment data)."""
     headers = pluggy_key(http, served, tenant)
     account_id = _account(served, tenant, store)
     world = served.world
     ledger = world.ledgers[account_id]
-    owner = world.store_by_account[account_id]
-    payouts = [i for i, kind in enumerate(ledger.kind) if kind == KIND_IFOOD_PAYOUT]
+    owner = world.facts["pluggy"].item_by_account[account_id]
+    payouts = [i for i, kind in enumerate(ledger.kind) if kind == KIND_PAYOUT]
     assert payouts
-    credits = {c.transaction_id: c for b in world.batches for c in b.credits if c.transaction_id}
     for i in payouts[:5]:
         reply = http.get(f"/pluggy/transactions/{ledger.transaction_id(i)}", headers=headers)
         assert reply.status_code == 200
         row = reply.json()
         txn = strict(Transaction, row)
-        credit = credits[txn.id]
-        assert txn.type == "CREDIT" and txn.amount == float(credit.amount)
-        assert row["date"] == f"{credit.date.isoformat()}T00:00:00.000Z"
-        assert "IFOOD" in txn.description.upper()
+        credit = ledger.payouts[ledger.party[i]]
+        assert txn.type == "CREDIT" and txn.amount == credit.cents / 100
+        assert row["date"] == f"{credit.posting_date.isoformat()}T00:00:00.000Z"
+        assert (row["description"], row["descriptionRaw"]) == (credit.payer.description, credit.payer.description_raw)
+        assert row["operationType"] == credit.payer.method
         if owner.connector.sends_payment_data:
-            assert txn.payment_data.payer.document_number.value == IFOOD_CNPJ
-            assert txn.payment_data.receiver.document_number.value == owner.cnpj
-        else:  # some banks send no payer data: only the description names iFood
+            assert txn.payment_data.payer.document_number.value == credit.payer.document
+            assert txn.payment_data.payer.name == credit.payer.legal_name
+            assert txn.payment_data.receiver.document_number.value == owner.store.cnpj
+        else:  # some banks send no payer data: only the description names the payer
             assert txn.payment_data is None
     missing = http.get(f"/pluggy/transactions/{uuid.uuid4()}", headers=headers)
     assert missing.status_code == 404
     strict(GlobalErrorResponse, missing.json())
 
 
-def test_noise_never_looks_like_an_ifood_payout(http: httpx.Client, served: Served) -> None:
+def test_noise_never_looks_like_a_payout(http: httpx.Client, served: Served) -> None:
     headers = pluggy_key(http, served, tenant=1)
-    rows, _ = walk_v2(http, headers, {"accountId": _account(served, tenant=1, store=1)})
+    account_id = _account(served, tenant=1, store=1)
+    ledger = served.world.ledgers[account_id]
+    payers = {credit.payer for credit in ledger.payouts}
+    payout_ids = {ledger.transaction_id(i) for i, kind in enumerate(ledger.kind) if kind == KIND_PAYOUT}
+    rows, _ = walk_v2(http, headers, {"accountId": account_id})
     for row in rows:
-        is_payout = "IFOOD" in row["description"].upper()
+        if row["id"] in payout_ids:
+            continue
         payer = ((row.get("paymentData") or {}).get("payer") or {}).get("documentNumber", {}).get("value")
-        assert (payer == IFOOD_CNPJ) <= is_payout
-        if not is_payout:
-            assert "IFOOD" not in (row.get("descriptionRaw") or "").upper()
+        assert payer not in {p.document for p in payers}
+        assert row["description"] not in {p.description for p in payers}
+        assert all(p.legal_name not in (row.get("descriptionRaw") or "") for p in payers)
+
+
+def test_a_payout_from_any_payer_is_shown_as_its_payer_asks(served: Served) -> None:
+    """The ledger and the wire format know no platform: another payer's PIX, with its own reference,
+    lands in the same account and is rendered from the credit alone."""
+    world = served.world
+    for bank_item in world.facts["pluggy"].items[:3]:  # a bank with payment data, and Banco do Brasil without
+        payer = Payer(
+            party=Counterparty("ACME PAGAMENTOS LTDA", new_cnpj(random.Random(1)), "CNPJ", "260", "0001", "12345-6"),
+            description="PIX RECEBIDO - ACME PAGAMENTOS LTDA",
+            description_raw="PIX RECEB ACME PAGAMENTOS",
+            method="PIX",
+        )
+        credit = PlannedCredit(payer, bank_item.account_id, world.config.start, 123_456, "po_1", reference="po_1")
+        ledger, posted = build_ledger(
+            random.Random(3),
+            account_id=bank_item.account_id,
+            start=world.config.start,
+            days=2,
+            noise_per_day=5,
+            credits=[credit],
+            counterparties=world.counterparties,
+            opening_balance_cents=0,
+        )
+        view = SimpleNamespace(ledgers={bank_item.account_id: ledger}, counterparties=world.counterparties)
+        (i,) = [i for i, kind in enumerate(ledger.kind) if kind == KIND_PAYOUT]
+        row = json.loads(TransactionRenderer(view, bank_item).render(i))
+        txn = strict(Transaction, row)
+        assert row["id"] == posted[credit] and txn.amount == 1234.56 and txn.type == "CREDIT"
+        assert (row["description"], row["descriptionRaw"]) == (payer.description, payer.description_raw)
+        assert (row["operationType"], row["category"]) == ("PIX", "Transfer - PIX")
+        if bank_item.connector.sends_payment_data:
+            assert txn.payment_data.payer.name == "ACME PAGAMENTOS LTDA"
+            assert txn.payment_data.payer.document_number.value == payer.document
+            assert (txn.payment_data.payment_method, txn.payment_data.reference_number) == ("PIX", "po_1")
+        else:
+            assert row["paymentData"] is None
 
 
 def test_the_official_python_sdk_works_unchanged(served: Served) -> None:
@@ -333,3 +383,29 @@ def test_the_official_python_sdk_works_unchanged(served: Served) -> None:
             page = pluggy_sdk.TransactionApi(api).transactions_list_by_cursor(account_id=account_id, after=after)
             seen += len(page.results)
     assert seen == len(served.world.ledgers[account_id])
+
+
+# -------------------------------------------------------------------------------- rate limits
+
+
+def test_pluggy_counts_per_endpoint_and_answers_its_429(limited: tuple[str, World, FakeClock]) -> None:
+    base_url, world, clock = limited
+    creds = world.credentials(base_url)["tenants"][0]["pluggy"]
+    body = {"clientId": creds["client_id"], "clientSecret": creds["client_secret"]}
+    with httpx.Client(base_url=base_url) as http:
+        clock.advance(1.5)  # a fresh window
+        statuses = [http.post("/pluggy/auth", json=body).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        clock.advance(0.4)
+        refused = http.post("/pluggy/auth", json=body)
+        assert refused.json() == TOO_MANY
+        strict(GlobalErrorResponse, refused.json())
+        assert refused.headers["ratelimit-limit"] == "3"
+        assert refused.headers["retry-after"] == refused.headers["ratelimit-reset"] == "2", "1.1 s left, rounded up"
+        key = {"X-API-KEY": http.post("/pluggy/auth", json=body).json().get("apiKey", "")}
+        item = http.get(f"/pluggy/items/{creds['item_ids'][0]}", headers=key)
+        assert item.status_code == 403, "another endpoint has its own bucket (the refused key is empty: 403)"
+        clock.advance(1.0)
+        assert http.post("/pluggy/auth", json=body).status_code == 429, "still the same window"
+        clock.advance(0.1)
+        assert http.post("/pluggy/auth", json=body).status_code == 200, "the window has reset"

@@ -2,8 +2,8 @@
 
 Inside the world every amount is a `Decimal` with two places (or, in the bank ledger's compact
 columns, an `int` of centavos). Floats appear only at the JSON edge, and even there the digits
-are written from the exact value: Pluggy's wire format is a JSON number, iFood's financial
-events carry strings, iFood's sales carry JSON numbers.
+are written from the exact value: some wire formats want JSON numbers, others strings with two
+decimals, and each platform's wire module picks its own.
 """
 
 from __future__ import annotations
