@@ -88,6 +88,9 @@ def _knobs() -> tuple[Knob, ...]:
         if platform.knobs is not None:
             for f in fields(platform.knobs):
                 panel_of.setdefault(f.name, f"{platform.title} knobs")
+    unparsed = [f"{f.name} ({f.type})" for f in fields(WorldConfig) if str(f.type) not in _PARSERS]
+    if unparsed:
+        raise TypeError(f"no command-line parser for the knobs {', '.join(unparsed)}: add one to _PARSERS")
     return tuple(
         Knob(f.name, _PARSERS[str(f.type)], f.metadata["metavar"], f.metadata["help"], panel_of[f.name])
         for f in fields(WorldConfig)
