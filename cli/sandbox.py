@@ -169,7 +169,9 @@ def _port(value: int) -> int:
     return value
 
 
-@app.command()
+@app.command(
+    help=f"Serve every platform's fake API ({', '.join(f'/{p.name}' for p in PLATFORMS)}) over the generated world."
+)
 @world_options
 def serve(
     config: WorldConfig,
@@ -183,7 +185,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve every platform's fake API (/pluggy, /ifood, …) over the generated world."""
+    """Serve every registered platform's fake API at /<name> over the generated world."""
     from sandbox.server import serve as run_server
 
     if rate_limit is not None and rate_limit < 0:
