@@ -88,6 +88,9 @@ def _knobs() -> tuple[Knob, ...]:
         if platform.knobs is not None:
             for f in fields(platform.knobs):
                 panel_of.setdefault(f.name, f"{platform.title} knobs")
+    unparsed = [f"{f.name} ({f.type})" for f in fields(WorldConfig) if str(f.type) not in _PARSERS]
+    if unparsed:
+        raise TypeError(f"no command-line parser for the knobs {', '.join(unparsed)}: add one to _PARSERS")
     return tuple(
         Knob(f.name, _PARSERS[str(f.type)], f.metadata["metavar"], f.metadata["help"], panel_of[f.name])
         for f in fields(WorldConfig)
@@ -166,7 +169,9 @@ def _port(value: int) -> int:
     return value
 
 
-@app.command()
+@app.command(
+    help=f"Serve every platform's fake API ({', '.join(f'/{p.name}' for p in PLATFORMS)}) over the generated world."
+)
 @world_options
 def serve(
     config: WorldConfig,
@@ -180,7 +185,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve every platform's fake API (/pluggy, /ifood, …) over the generated world."""
+    """Serve every registered platform's fake API at /<name> over the generated world."""
     from sandbox.server import serve as run_server
 
     if rate_limit is not None and rate_limit < 0:

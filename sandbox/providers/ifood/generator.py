@@ -19,7 +19,7 @@ from sandbox.core.platform import PostedBank
 from sandbox.core.streams import stream
 from sandbox.providers.ifood.facts import IfoodFacts
 from sandbox.providers.ifood.knobs import IfoodKnobs
-from sandbox.providers.ifood.merchants import MerchantTerms, found_store
+from sandbox.providers.ifood.merchants import MerchantTerms, draw_store
 from sandbox.providers.ifood.orders import OrderBook
 from sandbox.providers.ifood.payouts import PayoutPlans
 from sandbox.providers.ifood.records import Merchant, Order
@@ -42,7 +42,7 @@ class IfoodGenerator:
 
     def found_store(self, tenant_index: int, store_index: int, rng: random.Random) -> StoreIdentity:
         """A new store's names and CNPJ; iFood's terms for it (merchant id, …) are kept for `plan`."""
-        identity, terms = found_store(rng, self._fees, tenant_index, store_index)
+        identity, terms = draw_store(rng, self._fees, tenant_index, store_index)
         self._terms.append(terms)
         return identity
 

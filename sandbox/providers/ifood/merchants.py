@@ -60,7 +60,7 @@ class MerchantTerms:
     anticipation_fee_rate: Decimal
 
 
-def found_store(
+def draw_store(
     rng: random.Random, fees: random.Random, tenant_index: int, store_index: int
 ) -> tuple[StoreIdentity, MerchantTerms]:
     """The store's names and CNPJ, and iFood's terms for it; `rng` is the parties stream, `fees` the fee stream."""
