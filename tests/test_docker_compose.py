@@ -7,6 +7,7 @@ wheel from PyPI (`make env` downloads it into .tools/wheels).
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -86,3 +87,30 @@ def test_every_conciliador_command_in_the_file_exists(compose: dict) -> None:
         assert help_text.returncode == 0, help_text.stderr
         for option in options:
             assert option in help_text.stdout, f"`conciliador {' '.join(subcommand)}` has no {option}"
+
+
+def test_no_password_is_fixed_in_the_file_and_nothing_listens_beyond_loopback(compose: dict) -> None:
+    """Passwords come from the environment (`${VAR:?…}`), as the embedded warehouse's are generated."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    for url in re.findall(r"postgresql(?:\+\w+)?://[^\s\"']+", text):
+        password = url.split("://", 1)[1].split("@", 1)[0].partition(":")[2]
+        assert password.startswith("${") and ":?" in password, f"a fixed password in {url}"
+    for name, service in compose["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            if "PASSWORD" in key or "SECRET" in key:
+                assert str(value).startswith("${") and ":?" in str(value), f"{name}: {key} is fixed"
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+
+
+def test_the_warehouse_wants_scram_and_the_pipeline_is_no_superuser(compose: dict) -> None:
+    warehouse = compose["services"]["warehouse"]
+    assert "--auth-host=scram-sha-256" in warehouse["environment"]["POSTGRES_INITDB_ARGS"]
+    assert "--auth-local=scram-sha-256" in warehouse["environment"]["POSTGRES_INITDB_ARGS"]
+    assert warehouse["environment"]["POSTGRES_USER"] != "conciliador", "the pipeline's role must not be the superuser"
+    mounts = [v.split(":") for v in warehouse["volumes"] if v.startswith("./")]
+    scripts = [ROOT / source for source, target, *_ in mounts if target.startswith("/docker-entrypoint-initdb.d/")]
+    assert scripts and all(path.exists() for path in scripts)
+    init = "\n".join(path.read_text() for path in scripts)
+    assert re.search(r"create role conciliador login nosuperuser", init)
+    assert "create database conciliador owner conciliador" in init
