@@ -42,6 +42,27 @@ class NotLinkedError(ProviderError):
     )
 
 
+class NeedsUserActionError(ProviderError):
+    """The account is linked but its connection to the source is broken in a way only its holder
+    can mend (new bank credentials, an MFA answer, a consent to renew): waiting will not help."""
+
+    retryable = False
+    advice = (
+        "The account's connection to its source needs its holder: ask them to reconnect it "
+        "(new credentials or a pending confirmation), then run the sync again."
+    )
+
+
+class SourceOutdatedError(ProviderError):
+    """The aggregator could not refresh the account from its source on its last attempt, so what
+    it serves may be behind; nothing is landed, so the integration reads as stale until it heals."""
+
+    advice = (
+        "The aggregator could not refresh this account from the bank on its last attempt; "
+        "its data may be behind. The next run retries; if it persists, check the connection."
+    )
+
+
 class ResponseShapeError(ProviderError):
     """A response that is not what the provider documents (missing or mistyped field, HTML,
     truncated JSON, wrong kind of body). Nothing of the interval is landed; a proxy or an

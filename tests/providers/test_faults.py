@@ -35,11 +35,13 @@ from plugins.providers.base import Interval
 from plugins.providers.errors import (
     AuthenticationError,
     IncompleteExtractionError,
+    NeedsUserActionError,
     NotLinkedError,
     ProviderError,
     RateLimitedError,
     RequestRejectedError,
     ResponseShapeError,
+    SourceOutdatedError,
 )
 from plugins.providers.ifood.client import REPORT_LINK_ATTEMPTS
 from plugins.providers.registry import PROVIDERS, RAW_TABLES, provider_class
@@ -410,3 +412,53 @@ def test_wrong_credentials_are_an_authentication_error(
         sync(clean_warehouse, case, sandbox, secret="not-the-secret")
     assert f"{case.name} refused the credentials (401)" in str(raised.value) and not raised.value.retryable
     assert all(not rows for rows in raw_rows(clean_warehouse).values())
+
+
+PLUGGY = next(c for c in CASES if c.name == "pluggy")
+
+
+@pytest.mark.parametrize(
+    ("status", "expected", "retryable"),
+    [
+        ("LOGIN_ERROR", NeedsUserActionError, False),
+        ("WAITING_USER_INPUT", NeedsUserActionError, False),
+        ("WAITING_USER_ACTION", NeedsUserActionError, False),
+        ("OUTDATED", SourceOutdatedError, True),
+    ],
+)
+def test_a_pluggy_item_whose_bank_connection_is_broken_lands_nothing(
+    status: str, expected: type[ProviderError], retryable: bool, sandbox: Sandbox, clean_warehouse: str
+) -> None:
+    """Pluggy still serves an item's old transactions when its refresh failed; landing them as a
+    success would make the freshness mart call stale bank data current."""
+    ids = external_ids(PLUGGY, sandbox)
+    with sandbox.http() as http:
+        spec = {
+            "provider": "pluggy",
+            "path_prefix": PLUGGY.at("/items/{id}", ids),
+            "responses": [{"corrupt": {"path": "status", "value": status}}],
+        }
+        assert http.post("/_sandbox/faults", json=spec).status_code == 201
+    with pytest.raises(ProviderError) as raised:
+        sync(clean_warehouse, PLUGGY, sandbox)
+    assert type(raised.value) is expected and raised.value.retryable is retryable
+    assert f"is {status}" in str(raised.value) and ids["item_ids"][0] in str(raised.value)
+    assert all(not rows for rows in raw_rows(clean_warehouse).values())
+    [(run_status, recorded)] = sync_runs(clean_warehouse)
+    assert run_status == "failed" and recorded.startswith(f"{expected.__name__}: ")
+
+
+@pytest.mark.parametrize("status", ["UPDATING", "MERGING"])
+def test_a_pluggy_item_mid_refresh_serves_its_last_good_data(
+    status: str, sandbox: Sandbox, clean_rows: dict[str, dict[str, set]], clean_warehouse: str
+) -> None:
+    ids = external_ids(PLUGGY, sandbox)
+    with sandbox.http() as http:
+        spec = {
+            "provider": "pluggy",
+            "path_prefix": PLUGGY.at("/items/{id}", ids),
+            "responses": [{"corrupt": {"path": "status", "value": status}}],
+        }
+        assert http.post("/_sandbox/faults", json=spec).status_code == 201
+    sync(clean_warehouse, PLUGGY, sandbox)
+    assert raw_rows(clean_warehouse) == clean_rows["pluggy"]
