@@ -79,6 +79,8 @@ def freshness(clean_module_warehouse: str) -> tuple[str, dict[str, int], dict[in
             "never": add_integration(conn, "t2", "ifood"),
             "past_midnight": add_integration(conn, "t2", "pluggy"),
             "inactive": add_integration(conn, "t3", "ifood", active=False),
+            "gap": add_integration(conn, "t3", "pluggy"),
+            "healed_gap": add_integration(conn, "t4", "pluggy"),
         }
         add_run(conn, ids["current"], date(2026, 10, 1), date(2026, 10, 30), "success")
         add_run(conn, ids["current"], date(2026, 10, 30), date(2026, 10, 31), "success")
@@ -97,36 +99,45 @@ def freshness(clean_module_warehouse: str) -> tuple[str, dict[str, int], dict[in
         # A sync whose interval reaches into the as-of day covers everything before it.
         add_run(conn, ids["past_midnight"], date(2026, 10, 1), midnight(AS_OF) + timedelta(hours=15), "success")
         add_run(conn, ids["inactive"], date(2026, 10, 1), date(2026, 10, 2), "success")
+        # Down from the 20th to the 24th, longer than the 2-day look-back: the daily runs since
+        # the 25th succeeded (each re-reading two days back), but the 20th-22nd were never extracted.
+        add_run(conn, ids["gap"], date(2026, 10, 1), date(2026, 10, 20), "success")
+        for day in range(25, 31):
+            add_run(conn, ids["gap"], date(2026, 10, day - 2), date(2026, 10, day + 1), "success")
+        # The same hole, then a backfill over it.
+        add_run(conn, ids["healed_gap"], date(2026, 10, 1), date(2026, 10, 20), "success")
+        add_run(conn, ids["healed_gap"], date(2026, 10, 25), date(2026, 10, 31), "success")
+        add_run(conn, ids["healed_gap"], date(2026, 10, 18), date(2026, 10, 26), "success")
     run_dbt(url, BUILD, as_of=AS_OF, quiet=True)
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "select integration_id, data_as_of_date, is_stale, days_behind, last_attempt_status, "
-            "last_failure_error, success_count from marts.fct_integration_freshness"
+            "last_failure_error, success_count, coverage_gaps from marts.fct_integration_freshness"
         ).fetchall()
     return url, ids, {row[0]: row[1:] for row in rows}
 
 
 def test_one_row_per_active_integration(freshness) -> None:
     _, ids, rows = freshness
-    assert set(rows) == {ids[k] for k in ("current", "failing", "never", "past_midnight")}
+    assert set(rows) == {ids[k] for k in ("current", "failing", "never", "past_midnight", "gap", "healed_gap")}
 
 
 def test_a_sync_reaching_the_as_of_date_is_current(freshness) -> None:
     _, ids, rows = freshness
-    assert rows[ids["current"]] == (AS_OF, False, 0, "success", None, 2)
+    assert rows[ids["current"]] == (AS_OF, False, 0, "success", None, 2, 0)
     assert rows[ids["past_midnight"]][:3] == (AS_OF, False, 0)
 
 
 def test_failures_leave_the_integration_stale_as_of_its_last_success(freshness) -> None:
     _, ids, rows = freshness
-    data_as_of, stale, behind, last_status, error, successes = rows[ids["failing"]]
+    data_as_of, stale, behind, last_status, error, successes, _ = rows[ids["failing"]]
     assert (data_as_of, stale, behind, last_status, successes) == (date(2026, 10, 28), True, 3, "failed", 1)
     assert error == "ProviderError: Pluggy answered 503 on day 30"
 
 
 def test_an_integration_never_synced_is_stale(freshness) -> None:
     _, ids, rows = freshness
-    assert rows[ids["never"]] == (None, True, None, "running", None, 0)
+    assert rows[ids["never"]] == (None, True, None, "running", None, 0, 0)
 
 
 def test_the_freshness_tests_fail_on_what_they_guard(freshness) -> None:
@@ -144,3 +155,12 @@ def test_the_freshness_tests_fail_on_what_they_guard(freshness) -> None:
         )
     outcomes = dbt_outcomes(url, ("test", "--select", *TESTS), as_of=AS_OF)
     assert outcomes == dict.fromkeys(TESTS, "fail")
+
+
+def test_a_hole_longer_than_the_look_back_keeps_the_integration_stale_until_backfilled(freshness) -> None:
+    _, ids, rows = freshness
+    data_as_of, is_stale, days_behind, last_status, _, _, gaps = rows[ids["gap"]]
+    assert (data_as_of, is_stale, gaps, last_status) == (date(2026, 10, 20), True, 1, "success")
+    assert days_behind == 11
+    data_as_of, is_stale, _, _, _, _, gaps = rows[ids["healed_gap"]]
+    assert (data_as_of, is_stale, gaps) == (date(2026, 10, 31), False, 0)

@@ -1,9 +1,11 @@
 {#
     marts.fct_integration_freshness has exactly one row per active integration, and an
-    integration is stale exactly when no successful sync's interval reaches the as-of date
-    (midnight America/Sao_Paulo) — recomputed here from the sources with an EXISTS, not from
-    the mart's max(). Fails on a lost or duplicated integration, an inactive one reported, a
-    failed or still running sync counted as coverage, or an interval read by its start.
+    integration is stale exactly when the successful syncs do not cover every instant from
+    the first one's start to the as-of date (midnight America/Sao_Paulo): no success reaches
+    the as-of date, or some success ends before it without another success covering that
+    end. Recomputed here from the sources with EXISTS, not with the mart's islands. Fails on
+    a lost or duplicated integration, an inactive one reported, a failed or still running
+    sync counted as coverage, an interval read by its start, or a hole taken for coverage.
 #}
 with
 
@@ -40,6 +42,22 @@ checked as (
                 and sync_runs.interval_end
                     >= cast(rows_per_integration.as_of_date as timestamp)
                         at time zone 'America/Sao_Paulo'
+        )
+        or exists (
+            select 1
+            from sync_runs as ended
+            where ended.integration_id = rows_per_integration.integration_id
+                and ended.status = 'success'
+                and ended.interval_end
+                    < cast(rows_per_integration.as_of_date as timestamp) at time zone 'America/Sao_Paulo'
+                and not exists (
+                    select 1
+                    from sync_runs as next_run
+                    where next_run.integration_id = ended.integration_id
+                        and next_run.status = 'success'
+                        and next_run.interval_start <= ended.interval_end
+                        and next_run.interval_end > ended.interval_end
+                )
         ) as should_be_stale
     from integrations
     full outer join rows_per_integration

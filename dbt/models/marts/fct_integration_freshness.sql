@@ -1,8 +1,11 @@
 {#
-    One row per active integration: how far its data reaches and whether that covers the
-    run's as-of date. A sync covers [interval_start, interval_end); the newest interval_end of
-    a successful sync, read as a business date (America/Sao_Paulo), is `data_as_of_date`:
-    everything dated before it is in the warehouse. The integration is stale when that date is
+    One row per active integration: how far its data reaches without a hole and whether that
+    covers the run's as-of date. A sync covers [interval_start, interval_end); successful syncs,
+    ordered by start, form islands of continuous coverage. The end of the first island, read as
+    a business date (America/Sao_Paulo), is `data_as_of_date`: everything dated from the first
+    successful sync up to it is in the warehouse. A later success after a hole (an outage longer
+    than the DAG's look-back) does not fill the hole, so it does not make the integration
+    current: `coverage_gaps` counts the holes until a backfill closes them. The integration is stale when that date is
     before the as-of date (or it never synced successfully), whatever its later attempts did;
     the last attempt and the last failure (with the first line of its error) say why.
 
@@ -23,6 +26,40 @@ active_integrations as (
     select *
     from integrations
     where is_active
+),
+
+successful_intervals as (
+    select
+        integration_id,
+        interval_start,
+        interval_end,
+        max(interval_end) over (
+            partition by integration_id
+            order by interval_start, interval_end
+            rows between unbounded preceding and 1 preceding
+        ) as covered_before
+    from sync_runs
+    where is_success
+),
+
+islands as (
+    select
+        *,
+        sum(case when covered_before is null or interval_start > covered_before then 1 else 0 end) over (
+            partition by integration_id
+            order by interval_start, interval_end
+            rows between unbounded preceding and current row
+        ) as island
+    from successful_intervals
+),
+
+coverage as (
+    select
+        integration_id,
+        max(interval_end) filter (where island = 1) as covered_until,
+        max(island) - 1 as coverage_gaps
+    from islands
+    group by integration_id
 ),
 
 successes as (
@@ -66,9 +103,8 @@ joined as (
         active_integrations.provider,
         active_integrations.name,
         successes.last_success_interval_end,
-        cast(
-            successes.last_success_interval_end at time zone 'America/Sao_Paulo' as date
-        ) as data_as_of_date,
+        cast(coverage.covered_until at time zone 'America/Sao_Paulo' as date) as data_as_of_date,
+        coalesce(coverage.coverage_gaps, 0) as coverage_gaps,
         successes.last_success_finished_at,
         coalesce(successes.success_count, 0) as success_count,
         last_attempts.last_attempt_started_at,
@@ -83,6 +119,8 @@ joined as (
     from active_integrations
     left join successes
         on active_integrations.integration_id = successes.integration_id
+    left join coverage
+        on active_integrations.integration_id = coverage.integration_id
     left join last_attempts
         on active_integrations.integration_id = last_attempts.integration_id
     left join last_failures
