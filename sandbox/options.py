@@ -42,6 +42,11 @@ class ServerOptions:
         complete = {p.name: given.get(p.name) or p.options() for p in PLATFORMS}
         object.__setattr__(self, "platforms", MappingProxyType(complete))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as a plain dict: a read-only mapping does not pickle, and the options cross into
+        a server started in its own process (the benchmarks' spawn context)."""
+        return (ServerOptions, (self.rate_limit_window_s, self.request_log_size, dict(self.platforms)))
+
     def of(self, name: str) -> Any:
         """The options of the platform called `name` (its own options class)."""
         platform(name)

@@ -172,3 +172,15 @@ def test_rate_limits_can_be_switched_off(http: httpx.Client, served: Served) -> 
     headers = pluggy_key(http, served)
     item_id = served.tenant()["pluggy"]["item_ids"][0]
     assert all(http.get(f"/pluggy/items/{item_id}", headers=headers).status_code == 200 for _ in range(400))
+
+
+def test_server_options_cross_into_another_process() -> None:
+    """The benchmarks serve the world from a spawned process, which receives the options pickled."""
+    import pickle
+
+    from sandbox.options import ServerOptions
+
+    options = ServerOptions(request_log_size=7).with_platform("ifood", ondemand_delay_s=0).with_rate_limit(None)
+    copy = pickle.loads(pickle.dumps(options))
+    assert copy == options and copy.request_log_size == 7
+    assert copy.of("ifood").ondemand_delay_s == 0 and set(copy.rate_limits().values()) == {None}
