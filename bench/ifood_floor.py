@@ -367,26 +367,7 @@ amount_pairs as (
     where abs(amount - total) <= value_tolerance
 ),
 
-amount_walk (step, batches_taken, credits_taken, steps_taken) as (
-    select 0::bigint, '{}'::text[], '{}'::text[], '{}'::bigint[]
-    union all
-    select
-        p.step,
-        case when f.free then g.batches_taken || p.batch_key else g.batches_taken end,
-        case when f.free then g.credits_taken || p.credit_key else g.credits_taken end,
-        case when f.free then g.steps_taken || p.step else g.steps_taken end
-    from amount_walk as g
-    inner join amount_pairs as p on p.step = g.step + 1
-    cross join lateral (
-        select not (p.batch_key = any(g.batches_taken) or p.credit_key = any(g.credits_taken)) as free
-    ) as f
-),
-
-amount_matches as (
-    select p.*
-    from amount_pairs as p
-    inner join (select steps_taken from amount_walk order by step desc limit 1) as w on p.step = any(w.steps_taken)
-),
+{walk:amount_pairs}
 
 -- (b) then, for batches still unpaid, a credit on E whatever its amount, closest first.
 expected_day_pairs as (
@@ -399,26 +380,7 @@ expected_day_pairs as (
         and not exists (select 1 from amount_matches as m where m.credit_key = c.credit_key)
 ),
 
-expected_day_walk (step, batches_taken, credits_taken, steps_taken) as (
-    select 0::bigint, '{}'::text[], '{}'::text[], '{}'::bigint[]
-    union all
-    select
-        p.step,
-        case when f.free then g.batches_taken || p.batch_key else g.batches_taken end,
-        case when f.free then g.credits_taken || p.credit_key else g.credits_taken end,
-        case when f.free then g.steps_taken || p.step else g.steps_taken end
-    from expected_day_walk as g
-    inner join expected_day_pairs as p on p.step = g.step + 1
-    cross join lateral (
-        select not (p.batch_key = any(g.batches_taken) or p.credit_key = any(g.credits_taken)) as free
-    ) as f
-),
-
-expected_day_matches as (
-    select p.*
-    from expected_day_pairs as p
-    inner join (select steps_taken from expected_day_walk order by step desc limit 1) as w on p.step = any(w.steps_taken)
-),
+{walk:expected_day_pairs}
 
 payments as (
     select * from item_payments
@@ -548,12 +510,50 @@ def holiday_table(conn: psycopg.Connection) -> tuple[str, str]:
     return FALLBACK_HOLIDAYS, "holidays.financial_holidays('BVMF') (seed not built)"
 
 
+# The rules' one-to-one order, pair by pair: a recursive walk over `<name>_pairs` (numbered by
+# `step` in the rules' order) that takes each pair unless its batch or credit is taken, then
+# `<name>_matches`, the pairs taken. Written once, spliced in for the amount pairs and the
+# expected-day pairs.
+ONE_TO_ONE_WALK = """
+{walk} (step, batches_taken, credits_taken, steps_taken) as (
+    select 0::bigint, '{}'::text[], '{}'::text[], '{}'::bigint[]
+    union all
+    select
+        p.step,
+        case when f.free then g.batches_taken || p.batch_key else g.batches_taken end,
+        case when f.free then g.credits_taken || p.credit_key else g.credits_taken end,
+        case when f.free then g.steps_taken || p.step else g.steps_taken end
+    from {walk} as g
+    inner join {pairs} as p on p.step = g.step + 1
+    cross join lateral (
+        select not (p.batch_key = any(g.batches_taken) or p.credit_key = any(g.credits_taken)) as free
+    ) as f
+),
+
+{matches} as (
+    select p.*
+    from {pairs} as p
+    inner join (select steps_taken from {walk} order by step desc limit 1) as w on p.step = any(w.steps_taken)
+),
+""".strip()
+
+
+def statement(holidays: str) -> str:
+    """The floor statement with its holiday table and its two one-to-one walks in place."""
+    sql = FLOOR_SQL.replace("{holidays}", holidays)
+    for pairs in ("amount_pairs", "expected_day_pairs"):
+        name = pairs.removesuffix("_pairs")
+        walk = ONE_TO_ONE_WALK.replace("{walk}", f"{name}_walk").replace("{pairs}", pairs)
+        sql = sql.replace(f"{{walk:{pairs}}}", walk.replace("{matches}", f"{name}_matches"))
+    return sql
+
+
 def run(conn: psycopg.Connection, holidays: str, params: dict) -> int:
     """Execute the floor statement (the caller times it); returns the rows it wrote."""
     conn.execute("create schema if not exists bench_floor")
     conn.execute(f"drop table if exists {FLOOR_TABLE}")
     conn.commit()
-    cur = conn.execute(FLOOR_SQL.replace("{holidays}", holidays), params)
+    cur = conn.execute(statement(holidays), params)
     conn.commit()
     return cur.rowcount
 
