@@ -35,16 +35,20 @@ _PLATFORM_KNOBS = tuple(p.knobs for p in PLATFORMS if p.knobs is not None)
 
 
 def _check_knob_names() -> None:
-    """Two platforms declaring a knob of the same name would silently share it: refuse at import."""
+    """Two platforms declaring a knob of the same name would silently share it: refuse at import.
+
+    A knob both inherit from one shared base class (e.g. the checkout's knobs every gateway extends)
+    is one field, shared on purpose: the same `Field` object in both classes.
+    """
     shared = {f.name for f in fields(BankKnobs)}
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, object]] = {}
     for knobs in _PLATFORM_KNOBS:
         for f in fields(knobs):
             if f.name in shared:
                 continue
-            if f.name in seen:
-                raise RuntimeError(f"knob {f.name} is declared by both {seen[f.name]} and {knobs.__name__}")
-            seen[f.name] = knobs.__name__
+            if f.name in seen and seen[f.name][1] is not f:
+                raise RuntimeError(f"knob {f.name} is declared by both {seen[f.name][0]} and {knobs.__name__}")
+            seen.setdefault(f.name, (knobs.__name__, f))
 
 
 _check_knob_names()
@@ -171,6 +175,24 @@ class World:
             key = (row["status"], row["reason"])
             counts[key] = counts.get(key, 0) + 1
         return counts
+
+    def contracts(self) -> dict[str, list[dict[str, Any]]]:
+        """The tenants' contracts with the platforms (fee schedules, split rates) as control-table rows.
+
+        Collected from every platform whose facts state contracts (`contract_rows()`); a row several
+        platforms state (the checkout's split rates) appears once.
+        """
+        merged: dict[str, list[dict[str, Any]]] = {}
+        for facts in self.facts.values():
+            rows_of = getattr(facts, "contract_rows", None)
+            if rows_of is None:
+                continue
+            for table, rows in rows_of().items():
+                bucket = merged.setdefault(table, [])
+                for row in rows:
+                    if row not in bucket:
+                        bucket.append(row)
+        return merged
 
     def credentials(self, base_url: str) -> dict[str, Any]:
         """What a tenant would configure: each fake API's base URL, client credentials and resource ids."""

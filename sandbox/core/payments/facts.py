@@ -1,0 +1,206 @@
+"""The generic facts of a gateway in the sandbox: its payments, payouts, the credits it paid, its contract.
+
+Each gateway's package generates its own story in its own terms (charges and balance
+transactions, release dates, transfers, cash-ins) and its wire format from it; it also states the
+story in these generic terms, which is all the ground truth (`sandbox.core.payments.truth`, from
+docs/payment-reconciliation-rules.md) reads. The generic terms are the rules document's: a
+payment's canonical status, gross, fee, withheld split parts, release date `R`, refund time and
+payout; a payout's amount `A` and date `D`; the bank credits the gateway paid.
+
+`GatewayFacts` is the `PlatformFacts` of a gateway (sandbox.core.platform): a gateway's facts
+class extends it with what its fake API serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from sandbox.core.payments.checkout import CheckoutOrder, SplitRate
+
+CANONICAL_STATUSES = ("pending", "paid", "failed", "expired", "refunded", "charged_back")
+# the statuses of docs/payment-reconciliation-rules.md, in display order, and its (status, reason) rows
+STATUSES = ("RECONCILED", "PENDING", "DISCREPANCY", "MANUAL_REVIEW")
+REASONS: tuple[tuple[str, str | None], ...] = (
+    ("RECONCILED", "nothing_due"),
+    ("PENDING", "awaiting_payment"),
+    ("DISCREPANCY", "chargeback"),
+    ("DISCREPANCY", "refunded_after_payout"),
+    ("RECONCILED", "refunded"),
+    ("PENDING", "awaiting_release"),
+    ("PENDING", "awaiting_payout"),
+    ("DISCREPANCY", "not_paid_out"),
+    ("RECONCILED", None),
+    ("MANUAL_REVIEW", "ambiguous_credit"),
+    ("MANUAL_REVIEW", "split_credit"),
+    ("DISCREPANCY", "late_payout"),
+    ("DISCREPANCY", "amount_mismatch"),
+    ("DISCREPANCY", "payout_missing"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerances:
+    """The rules' tolerances at their defaults (dbt vars of the same names)."""
+
+    value_tolerance: Decimal = Decimal("0.10")
+    grace_days: int = 3
+    fee_tolerance: Decimal = Decimal("0.01")
+    split_tolerance: Decimal = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class FeeScheduleRow:
+    """A row of the tenant's fee contract with a gateway (control.fee_schedules)."""
+
+    tenant_id: str
+    platform: str
+    method: str  # pix | card | boleto
+    installments_from: int
+    installments_to: int
+    percent_fee: Decimal  # percent of gross, e.g. Decimal("3.99")
+    fixed_fee: Decimal  # reais per payment
+    release_days: int | None  # business days from payment to release, where the gateway reports no date
+    valid_from: date
+    valid_to: date | None  # inclusive; None = open
+
+    def covers(self, method: str, installments: int, day: date) -> bool:
+        return (
+            self.method == method
+            and self.installments_from <= installments <= self.installments_to
+            and self.valid_from <= day
+            and (self.valid_to is None or day <= self.valid_to)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "platform": self.platform,
+            "method": self.method,
+            "installments_from": self.installments_from,
+            "installments_to": self.installments_to,
+            "percent_fee": str(self.percent_fee),
+            "fixed_fee": str(self.fixed_fee),
+            "release_days": self.release_days,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    """One payment as the rules see it (docs/payment-reconciliation-rules.md, "The canonical payment")."""
+
+    platform: str
+    tenant_id: str
+    integration: str  # the gateway account it was paid into (one per store)
+    bank_account_id: str  # the bank account that account pays out to
+    payment_id: str
+    order: CheckoutOrder
+    installments: int  # the order's installment count (Asaas: the plan's count on each of its payments)
+    status: str  # canonical: one of CANONICAL_STATUSES
+    gross: Decimal
+    fee: Decimal  # the gateway's own fee as it reports it (PushinPay: the contracted fee)
+    split_withheld: Decimal  # parts the gateway paid to others on the tenant's instruction
+    paid_at: datetime | None
+    expected_release: date | None  # R
+    refunded_at: datetime | None
+    payout_id: str | None
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.fee - self.split_withheld
+
+    @property
+    def method(self) -> str:
+        return self.order.method
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutFacts:
+    """One transfer from the gateway to the bank: amount `A`, date `D`."""
+
+    platform: str
+    tenant_id: str
+    integration: str
+    bank_account_id: str
+    payout_id: str
+    amount: Decimal
+    date: date
+
+
+@dataclass(frozen=True, slots=True)
+class CreditFacts:
+    """A bank credit the gateway paid (posted in the world's ledger)."""
+
+    platform: str
+    bank_account_id: str
+    transaction_id: str
+    date: date
+    amount: Decimal
+
+
+@dataclass
+class GatewayFacts:
+    """The generic half of a gateway's `PlatformFacts`: its ground truth from the rules document.
+
+    A gateway's facts class extends it (a dataclass) with what its API serves and implements
+    `tenant_credentials` and `digest_parts`. `fee_schedules` and `split_rates` are the tenants'
+    contracts (what `World.contracts()` exports for the warehouse's control tables).
+    """
+
+    platform: str
+    as_of: date
+    payments: Sequence[PaymentFacts]
+    payouts: Sequence[PayoutFacts]
+    credits: Sequence[CreditFacts]
+    fee_schedules: Sequence[FeeScheduleRow]
+    split_rates: Sequence[SplitRate]
+    tolerances: Tolerances = field(default_factory=Tolerances)
+
+    statuses: tuple[str, ...] = STATUSES
+    reasons: tuple[tuple[str, str | None], ...] = REASONS
+
+    @property
+    def truth_columns(self) -> tuple[str, ...]:
+        from sandbox.core.payments.truth import TRUTH_COLUMNS
+
+        return TRUTH_COLUMNS
+
+    @cached_property
+    def _truth(self) -> tuple[dict[str, Any], ...]:
+        from sandbox.core.payments.truth import payment_truth
+
+        rows = payment_truth(
+            self.payments,
+            self.payouts,
+            self.credits,
+            as_of=self.as_of,
+            tolerances=self.tolerances,
+            split_rates=self.split_rates,
+            fee_schedules=self.fee_schedules,
+        )
+        return tuple(rows)
+
+    def ground_truth(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in self._truth]
+
+    def summary(self) -> dict[str, int]:
+        return {"payments": len(self.payments), "payouts": len(self.payouts)}
+
+    def contract_rows(self) -> Mapping[str, list[dict[str, Any]]]:
+        """The tenants' contracts with this gateway, as control-table rows."""
+        return {
+            "fee_schedules": [row.to_dict() for row in self.fee_schedules],
+            "split_rates": [row.to_dict() for row in self.split_rates],
+        }
+
+    def generic_digest_parts(self) -> Iterator[str]:
+        for p in self.payments:
+            yield repr((p.payment_id, p.order.order_id, p.status, p.gross, p.fee, p.split_withheld, p.payout_id))
+        for x in self.payouts:
+            yield repr((x.payout_id, x.amount, x.date))
