@@ -161,6 +161,8 @@ class GatewayFacts:
     fee_schedules: Sequence[FeeScheduleRow]
     split_rates: Sequence[SplitRate]
     tolerances: Tolerances = field(default_factory=Tolerances)
+    # the split model's part the gateway's withheld split is compared with (rules doc, "Splits")
+    withheld_part: str = "platform_fee"
 
     statuses: tuple[str, ...] = STATUSES
     reasons: tuple[tuple[str, str | None], ...] = REASONS
@@ -183,6 +185,7 @@ class GatewayFacts:
             tolerances=self.tolerances,
             split_rates=self.split_rates,
             fee_schedules=self.fee_schedules,
+            withheld_part=self.withheld_part,
         )
         return tuple(rows)
 
