@@ -235,6 +235,13 @@ def credentials(
 
 @app.command()
 @world_options
+def contracts(config: WorldConfig) -> None:
+    """Print the tenants' contracts (split rates, gateway fee schedules) as JSON, for `conciliador contracts load`."""
+    typer.echo(json.dumps(World(config).contracts(), indent=2))
+
+
+@app.command()
+@world_options
 def truth(
     config: WorldConfig,
     out: Annotated[str | None, typer.Option(help="Write the CSV here instead of standard output.")] = None,

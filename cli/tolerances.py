@@ -31,12 +31,20 @@ def tolerances_set(
         int | None,
         typer.Option(help="Business days after a sale before it counts as missing from conciliation."),
     ] = None,
+    fee_tolerance: Annotated[
+        str | None, typer.Option(help="R$ a gateway may charge above the contracted fee, e.g. 0.01.")
+    ] = None,
+    split_tolerance: Annotated[
+        str | None, typer.Option(help="R$ a gateway-executed split may differ from the split model, e.g. 0.01.")
+    ] = None,
     note: Annotated[str | None, typer.Option(help="Why (kept for auditors).")] = None,
 ) -> None:
     """Override a tenant's tolerances; options left out use the project defaults."""
     from ingestion.tolerances import parse_money, set_tolerance
 
     money = parse_money(value_tolerance, "--value-tolerance") if value_tolerance is not None else None
+    fee = parse_money(fee_tolerance, "--fee-tolerance") if fee_tolerance is not None else None
+    split = parse_money(split_tolerance, "--split-tolerance") if split_tolerance is not None else None
     with connect() as conn:
         set_tolerance(
             conn,
@@ -45,6 +53,8 @@ def tolerances_set(
             grace_days=grace_days,
             missing_from_conciliation_days=missing_days,
             note=note,
+            fee_tolerance=fee,
+            split_tolerance=split,
         )
     typer.echo(f"Tolerances for {tenant} saved; the next `dbt build` (or DAG run) applies them.")
 
@@ -67,7 +77,12 @@ def tolerances_list() -> None:
         missing = (
             "default" if row.missing_from_conciliation_days is None else f"{row.missing_from_conciliation_days} days"
         )
-        typer.echo(f"{row.tenant_id:<16} tolerance {value:<10} grace {grace:<8} missing {missing:<8} {row.note or ''}")
+        fee = "default" if row.fee_tolerance is None else f"R$ {row.fee_tolerance}"
+        split = "default" if row.split_tolerance is None else f"R$ {row.split_tolerance}"
+        typer.echo(
+            f"{row.tenant_id:<16} tolerance {value:<10} grace {grace:<8} missing {missing:<8} "
+            f"fee {fee:<8} split {split:<8} {row.note or ''}"
+        )
 
 
 @tolerances_app.command("reset")

@@ -38,6 +38,9 @@ create table if not exists control.tolerances (
 -- Added after the table's first release: warehouses created before it gain the column.
 alter table control.tolerances add column if not exists
     missing_from_conciliation_days integer check (missing_from_conciliation_days >= 0);
+-- The gateways' fee audit and split comparison (docs/payment-reconciliation-rules.md).
+alter table control.tolerances add column if not exists fee_tolerance numeric(18, 2) check (fee_tolerance >= 0);
+alter table control.tolerances add column if not exists split_tolerance numeric(18, 2) check (split_tolerance >= 0);
 
 -- One row per extraction of one integration over one interval.
 create table if not exists ops.sync_runs (
@@ -96,3 +99,53 @@ create table if not exists ops.alerts (
 -- Raw tables (raw.*) all share one shape and are created by ingestion/warehouse.py (RAW_TABLE_DDL)
 -- from the tables the providers declare (plugins/providers/registry.py RAW_TABLES), so a provider's
 -- new table is one line in its own package.
+
+-- Contracts a tenant's finance team keeps (psql, a BI tool, `conciliador splits|fees set`, or
+-- `conciliador contracts load`); docs/payment-reconciliation-rules.md says how the marts use them.
+-- Validity is inclusive at both ends (valid_to null: open); two rows for the same key may not
+-- overlap in time, which the database itself refuses (btree_gist is a trusted extension).
+create extension if not exists btree_gist;
+
+-- The split model's rates per tenant and product (product null: the tenant's default).
+create table if not exists control.split_rates (
+    split_rate_id      bigserial primary key,
+    tenant_id          text not null,
+    product_id         text,
+    platform_fee_rate  numeric(9, 6) not null check (platform_fee_rate between 0 and 1),
+    affiliate_rate     numeric(9, 6) not null check (affiliate_rate between 0 and 1),
+    valid_from         date not null,
+    valid_to           date check (valid_to is null or valid_to >= valid_from),
+    note               text,
+    updated_by         text not null default current_user,
+    updated_at         timestamptz not null default now(),
+    constraint split_rates_no_overlap exclude using gist (
+        tenant_id with =,
+        (coalesce(product_id, '')) with =,
+        daterange(valid_from, valid_to, '[]') with &&
+    )
+);
+
+-- Contracted gateway fees per tenant, platform, method and installment band.
+create table if not exists control.fee_schedules (
+    fee_schedule_id    bigserial primary key,
+    tenant_id          text not null,
+    platform           text not null,
+    method             text not null check (method in ('pix', 'card', 'boleto')),
+    installments_from  integer not null check (installments_from between 1 and 24),
+    installments_to    integer not null check (installments_to between installments_from and 24),
+    percent_fee        numeric(9, 4) not null check (percent_fee >= 0),
+    fixed_fee          numeric(18, 2) not null check (fixed_fee >= 0),
+    release_days       integer check (release_days >= 0),
+    valid_from         date not null,
+    valid_to           date check (valid_to is null or valid_to >= valid_from),
+    note               text,
+    updated_by         text not null default current_user,
+    updated_at         timestamptz not null default now(),
+    constraint fee_schedules_no_overlap exclude using gist (
+        tenant_id with =,
+        platform with =,
+        method with =,
+        int4range(installments_from, installments_to, '[]') with &&,
+        daterange(valid_from, valid_to, '[]') with &&
+    )
+);

@@ -21,6 +21,8 @@ class Tolerance:
     grace_days: int | None
     missing_from_conciliation_days: int | None
     note: str | None
+    fee_tolerance: Decimal | None = None
+    split_tolerance: Decimal | None = None
 
 
 def parse_money(text: str, option: str) -> Decimal:
@@ -41,6 +43,8 @@ def set_tolerance(
     grace_days: int | None,
     missing_from_conciliation_days: int | None = None,
     note: str | None = None,
+    fee_tolerance: Decimal | None = None,
+    split_tolerance: Decimal | None = None,
 ) -> Tolerance:
     """Upsert a tenant's overrides; a None leaves that column to the project default."""
     if not tenant_id.strip():
@@ -52,23 +56,27 @@ def set_tolerance(
     conn.execute(
         """
         insert into control.tolerances
-            (tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note)
-        values (%s, %s, %s, %s, %s)
+            (tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note,
+             fee_tolerance, split_tolerance)
+        values (%s, %s, %s, %s, %s, %s, %s)
         on conflict (tenant_id) do update set
             value_tolerance = excluded.value_tolerance, grace_days = excluded.grace_days,
             missing_from_conciliation_days = excluded.missing_from_conciliation_days,
+            fee_tolerance = excluded.fee_tolerance, split_tolerance = excluded.split_tolerance,
             note = excluded.note, updated_by = current_user, updated_at = now()
         """,
-        (tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note),
+        (tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note, fee_tolerance, split_tolerance),
     )
     conn.commit()
-    return Tolerance(tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note)
+    return Tolerance(
+        tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note, fee_tolerance, split_tolerance
+    )
 
 
 def list_tolerances(conn: psycopg.Connection) -> list[Tolerance]:
     rows = conn.execute(
-        "select tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note"
-        " from control.tolerances order by tenant_id"
+        "select tenant_id, value_tolerance, grace_days, missing_from_conciliation_days, note,"
+        " fee_tolerance, split_tolerance from control.tolerances order by tenant_id"
     ).fetchall()
     return [Tolerance(*row) for row in rows]
 

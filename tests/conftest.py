@@ -43,6 +43,8 @@ WAREHOUSE_TABLES = (
     "ops.alerts",
     "control.integrations",
     "control.tolerances",
+    "control.split_rates",
+    "control.fee_schedules",
 )
 
 
