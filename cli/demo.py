@@ -131,17 +131,26 @@ def register_sandbox_integrations(url: str, credentials: dict) -> None:
         for tenant in credentials["tenants"]:
             for provider in (name for name in tenant if name in PROVIDERS):
                 cls = PROVIDERS[provider]
-                given = tenant[provider]
-                integrations.add(
-                    conn,
-                    keyring,
-                    tenant_id=tenant["tenant_id"],
-                    provider=provider,
-                    name="sandbox",
-                    credentials={field: given[field] for field in cls.credential_fields},
-                    external_ids={field: given[field] for field in cls.external_id_fields},
-                    base_url=credentials["base_urls"][provider],
-                )
+                for name, given in sandbox_accounts(tenant[provider]):
+                    integrations.add(
+                        conn,
+                        keyring,
+                        tenant_id=tenant["tenant_id"],
+                        provider=provider,
+                        name=name,
+                        credentials={field: given[field] for field in cls.credential_fields},
+                        external_ids={field: given[field] for field in cls.external_id_fields},
+                        base_url=credentials["base_urls"][provider],
+                        webhook_secret=given.get("webhook_secret"),
+                    )
+
+
+def sandbox_accounts(given: dict) -> list[tuple[str, dict]]:
+    """(integration name, fields) per account: one integration for the tenant's application
+    (iFood, Pluggy), or one per account where the sandbox lists several (a gateway account per store)."""
+    if "accounts" in given:
+        return [(account["name"], account) for account in given["accounts"]]
+    return [("sandbox", given)]
 
 
 @dataclass(frozen=True)
