@@ -61,13 +61,14 @@ def timestamp(seconds: int) -> datetime:
 
 @dataclass(frozen=True)
 class Landing:
-    """Where objects of one kind land: the raw table and the key column, read from the typed object."""
+    """Where objects of one kind land: the raw table, and its key column with the object field it holds."""
 
     table: str
     key_column: str
+    key_field: str = ""  # the object's field the key column holds; "" = the column's own name
 
     def record(self, typed: msgspec.Struct, raw: bytes | msgspec.Raw) -> RawRecord:
-        key = getattr(typed, self.key_column)
+        key = getattr(typed, self.key_field or self.key_column)
         return RawRecord(self.table, typed.id, raw, {self.key_column: key})  # type: ignore[attr-defined]
 
 
@@ -75,7 +76,9 @@ CHARGES = Landing("stripe_charges", "payment_intent")
 REFUNDS = Landing("stripe_refunds", "charge")
 DISPUTES = Landing("stripe_disputes", "charge")
 PAYOUTS = Landing("stripe_payouts", "status")
-BALANCE_TRANSACTIONS = Landing("stripe_balance_transactions", "source")
+# The balance transaction's `source` (the charge, refund, payout … it moved money for). Every raw
+# table already has a `source` column (api | webhook | file), so the key column is `source_id`.
+BALANCE_TRANSACTIONS = Landing("stripe_balance_transactions", "source_id", "source")
 PAYOUT_TRANSACTIONS_TABLE = "stripe_payout_transactions"
 PAYOUT_TRANSACTIONS_KEY = "payout_id"
 EVENTS_TABLE = "stripe_events"

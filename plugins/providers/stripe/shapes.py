@@ -208,10 +208,11 @@ class Event(msgspec.Struct):
 
 
 class ObjectHead(msgspec.Struct):
-    """What every API object has: its kind (`object`) and its `id`."""
+    """What every event's object has: its kind (`object`). Most objects have an `id` too, but not
+    all (a `balance.available` event carries the `balance`, which has none)."""
 
     object: NonEmpty
-    id: NonEmpty
+    id: str | None = None
 
 
 # An object kind -> its shape, for the kinds that have an API table of their own.

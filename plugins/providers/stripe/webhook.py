@@ -15,8 +15,8 @@ The event lands in `stripe_events` (key: its type) with its id as external id, s
 (same event, new `t` and signature) adds nothing; when `data.object` is a charge, refund, dispute
 or payout, that object also lands in its API table exactly as sync lands it (same table, id and
 key), so staging reads one table whatever the channel. Every other type (payment intents,
-`balance.available`, types Stripe adds later) lands as an event only, its object held to having
-an `object` and an `id`.
+`balance.available`, types Stripe adds later) lands as an event only, its object held to being an
+object with an `object` field.
 """
 
 from __future__ import annotations
