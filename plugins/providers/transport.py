@@ -2,9 +2,9 @@
 
 Timeouts, retries with exponential backoff that honour `Retry-After`, token refresh on 401,
 strict JSON decoding into typed shapes and pagination helpers live here once, so a fix to any of
-them reaches every provider. Decisions follow the clients we admire (openai-python,
-stripe-python): retry 408/409/429/5xx and connection errors, back off from 0.5 s doubling with
-jitter, cap a server-requested wait at two minutes.
+them reaches every provider. Decisions follow the official SDKs we admire (openai-python and a
+card gateway's Python client): retry 408/409/429/5xx and connection errors, back off from 0.5 s
+doubling with jitter, cap a server-requested wait at two minutes.
 
 Completeness (design.md): a body that is not the documented shape is a `ResponseShapeError`,
 never an empty page, and pagination ends only on the provider's own end signal, with what was

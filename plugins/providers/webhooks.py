@@ -26,7 +26,7 @@ from plugins.providers.errors import BadSignatureError, MissingHeaderError, Stal
 
 Algorithm = Literal["sha1", "sha256"]
 Encoding = Literal["hex", "base64"]
-DEFAULT_TOLERANCE = timedelta(minutes=5)  # Stripe's and Standard Webhooks' default
+DEFAULT_TOLERANCE = timedelta(minutes=5)  # Standard Webhooks' default, and the card gateways'
 
 
 def constant_time_equals(given: str | bytes, expected: str | bytes) -> bool:
@@ -121,7 +121,7 @@ def check_timestamp(
 def parse_keyed_signatures(value: str, *, header_name: str) -> dict[str, list[str]]:
     """A `key=value,key=value` signature header, every value of a repeated key kept, in order.
 
-    Stripe-style: `t=1492774577,v1=5257a8…,v1=9a1c07…,v0=6ffbb5…` gives
+    As card gateways write it: `t=1492774577,v1=5257a8…,v1=9a1c07…,v0=6ffbb5…` gives
     `{"t": ["1492774577"], "v1": ["5257a8…", "9a1c07…"], "v0": ["6ffbb5…"]}`; two `v1` values
     appear while a secret is rotated, and a request is genuine when any of them matches. A part
     without `=` or with an empty key makes the header unreadable (BadSignatureError).
