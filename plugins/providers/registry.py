@@ -17,9 +17,12 @@ from types import MappingProxyType
 from plugins.providers.base import Provider
 from plugins.providers.errors import UnknownProviderError
 from plugins.providers.ifood.provider import IfoodProvider
+from plugins.providers.mercadopago.provider import MercadoPagoProvider
 from plugins.providers.pluggy.provider import PluggyProvider
 
-PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType({cls.name: cls for cls in (PluggyProvider, IfoodProvider)})
+PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType(
+    {cls.name: cls for cls in (PluggyProvider, IfoodProvider, MercadoPagoProvider)}
+)
 
 
 def provider_class(name: str) -> type[Provider]:
