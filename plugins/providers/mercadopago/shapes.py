@@ -185,15 +185,20 @@ class NotificationData(msgspec.Struct):
     id: int | NonEmpty
 
 
-class Notification(msgspec.Struct):
-    """What every Webhooks notification carries: the resource (`data.id`) and its topic (`type`)
-    or what happened (`action`); MP's own `id` of the notification and `date_created` when given."""
+class _AnyData(msgspec.Struct):
+    id: int | NonEmpty | None = None
 
-    data: NotificationData
+
+class Notification(msgspec.Struct):
+    """What every Webhooks notification carries: its topic (`type`) or what happened (`action`), and
+    MP's own `id` of the notification or the resource it is about (`data.id`), or both; its
+    `date_created` when given. Topics we do not know are held to this much only."""
+
     id: int | NonEmpty | None = None
     type: str | None = None
     action: str | None = None
     date_created: AwareDatetime | None = None
+    data: _AnyData | None = None
     live_mode: bool | None = None
     user_id: int | str | None = None
     api_version: str | None = None
@@ -201,6 +206,12 @@ class Notification(msgspec.Struct):
     def __post_init__(self) -> None:
         if not (self.type or self.action):
             raise ValueError("neither `type` nor `action`")
+        if self.id is None and (self.data is None or self.data.id is None):
+            raise ValueError("neither the notification's `id` nor `data.id`")
+
+    @property
+    def data_id(self) -> str | None:
+        return None if self.data is None or self.data.id is None else str(self.data.id)
 
 
 class PaymentNotification(msgspec.Struct):
@@ -216,10 +227,21 @@ class PaymentNotification(msgspec.Struct):
     api_version: str | None = None
 
 
+class ResourceNotification(msgspec.Struct):
+    """Chargebacks and merchant orders: a pointer at the resource (`data.id`) to fetch; the rest of
+    their payload is known from third-party code only, so it is not held to more."""
+
+    data: NotificationData
+
+
 PAYMENT_ACTIONS = frozenset({"payment.created", "payment.updated"})
 CHARGEBACKS_TOPIC = "topic_chargebacks_wh"
 MERCHANT_ORDER_TOPIC = "topic_merchant_order_wh"
 PAYMENT_TOPIC = "payment"
 
 # Topics whose notification has a documented shape beyond the envelope.
-NOTIFICATION_SHAPES: dict[str, type[msgspec.Struct]] = {PAYMENT_TOPIC: PaymentNotification}
+NOTIFICATION_SHAPES: dict[str, type[msgspec.Struct]] = {
+    PAYMENT_TOPIC: PaymentNotification,
+    CHARGEBACKS_TOPIC: ResourceNotification,
+    MERCHANT_ORDER_TOPIC: ResourceNotification,
+}

@@ -118,18 +118,18 @@ class MercadoPagoWebhook(WebhookScheme):
     def parse(self, raw_body: bytes) -> NormalizedEvent:
         """The notification as one record; WebhookPayloadError when it is not the documented shape.
 
-        Every notification must have `data.id` and a `type` or an `action`; a `payment` notification
-        every field of MP's documented example. Other topics (chargebacks, merchant orders, and
-        topics we do not know) are held to the envelope and land all the same: the raw payload keeps
-        every field.
+        Every notification must have a `type` or an `action`, and MP's `id` or a `data.id`; a `payment`
+        notification every field of MP's documented example; a chargeback or merchant-order one its
+        `data.id`. Topics we do not know are held to the envelope and land all the same (keyed by
+        their `data.id`, null when they have none): the raw payload keeps every field.
         """
         envelope = _decode(_ENVELOPE, raw_body, "notification")
         decoder = _DECODERS.get(envelope.type or "")
         if decoder is not None:
             _decode(decoder, raw_body, f"{envelope.type} notification")
-        data_id = str(envelope.data.id)
+        data_id = envelope.data_id
         event_type = envelope.action or envelope.type or ""
-        if envelope.id is not None and str(envelope.id).strip():
+        if envelope.id is not None:
             event_id = str(envelope.id)
         else:
             when = envelope.date_created.isoformat() if envelope.date_created is not None else ""
