@@ -196,9 +196,7 @@ class MercadoPagoClient:
         response = self.transport.request(
             "GET", SEARCH_PATH, params=search_params(begin, stop, offset=offset), auth=self.auth
         )
-        typed = decode_as(response, _SEARCH_PAGE, provider=PROVIDER)
-        raw = decode_as(response, _SEARCH_PAGE_RAW, provider=PROVIDER).results
-        return typed, raw, response
+        return (*read_search_page(response), response)
 
     # --------------------------------------------------------------------- error answers
 
@@ -249,6 +247,16 @@ class MercadoPagoClient:
                 body=response.text,
             )
         return None
+
+
+def read_search_page(response: httpx.Response) -> tuple[shapes.SearchPage, list[msgspec.Raw]]:
+    """A search answer checked against its shape, and each payment's exact bytes (what lands).
+
+    Amounts are decoded straight into Decimal from the digits MP wrote (never through float); a
+    missing or mistyped field is a ResponseShapeError naming the payment (`results[3], id 123`).
+    """
+    typed = decode_as(response, _SEARCH_PAGE, provider=PROVIDER)
+    return typed, decode_as(response, _SEARCH_PAGE_RAW, provider=PROVIDER).results
 
 
 def search_params(begin: datetime, stop: datetime, *, offset: int) -> dict[str, str | int]:
