@@ -5,13 +5,13 @@ Auth is the account's access token (`APP_USR-…` in production, `TEST-…` for 
 final (AuthenticationError). Payments come from `GET /v1/payments/search` filtered and sorted by
 `date_last_updated` and paged by `offset`/`limit` until the offset reaches `paging.total`; the
 search answers at most `OFFSET_CAP` deep, so a window with more payments than that is split in two
-until every window fits. MP's error bodies decide what a 401, 403 or 404 means before the
-transport's generic rules do.
+until every window fits, and the halves must add up to the total the window stated. MP's error
+bodies decide what a 401, 403 or 404 means before the transport's generic rules do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,32 +104,43 @@ class MercadoPagoClient:
 
         The window is cut at MP's millisecond resolution and sent as an inclusive range:
         `begin_date` = start, `end_date` = end - 1 ms (both rounded up to the millisecond, so a
-        payment stamped at a millisecond t is asked for exactly when start <= t < end). A window
-        holding more payments than the search can page through (`OFFSET_CAP`) is split at its
-        midpoint, and each half asked for again, until every window fits.
+        payment stamped at a millisecond t is asked for exactly when start <= t < end).
         """
         if start.tzinfo is None or end.tzinfo is None:
             raise ValueError("mercadopago: window bounds must be timezone-aware")
-        windows = [(_ceil_ms(start), _ceil_ms(end))]
-        while windows:
-            begin, stop = windows.pop()
-            if stop <= begin:
-                continue
-            first = self._search(begin, stop, offset=0)
-            if first[0].paging.total > OFFSET_CAP:
-                middle = _middle(begin, stop)
-                if middle is None:
-                    raise IncompleteExtractionError(
-                        f"{PROVIDER}: {first[0].paging.total} payments were last updated in the millisecond "
-                        f"{_iso(begin)}, more than the {OFFSET_CAP} the search can page through"
-                    )
-                windows += [(middle, stop), (begin, middle)]  # the earlier half is searched first
-                continue
-            yield from self._window_pages(begin, stop, first)
+        begin, stop = _ceil_ms(start), _ceil_ms(end)
+        if stop > begin:
+            yield from self._window(begin, stop)
+
+    def _window(self, begin: datetime, stop: datetime) -> Generator[list[PaymentRecord], None, int]:
+        """The pages of one window; returns how many payments it held.
+
+        A window holding more payments than the search can page through (`OFFSET_CAP`) is split
+        at its midpoint and each half asked for again, until every window fits; what the halves
+        hold must add up to the total the whole window stated (IncompleteExtractionError otherwise).
+        """
+        first = self._search(begin, stop, offset=0)
+        total = first[0].paging.total
+        if total <= OFFSET_CAP:
+            return (yield from self._window_pages(begin, stop, first))
+        middle = _middle(begin, stop)
+        if middle is None:
+            raise IncompleteExtractionError(
+                f"{PROVIDER}: {total} payments were last updated in the millisecond {_iso(begin)}, more than "
+                f"the {OFFSET_CAP} the search can page through"
+            )
+        fetched = yield from self._window(begin, middle)
+        fetched += yield from self._window(middle, stop)
+        if fetched != total:
+            raise IncompleteExtractionError(
+                f"{PROVIDER}: payments last updated {_iso(begin)}..{_iso(stop - RESOLUTION)}: Mercado Pago stated "
+                f"a total of {total}, but the two halves the window was split into hold {fetched}"
+            )
+        return fetched
 
     def _window_pages(
         self, begin: datetime, stop: datetime, first: tuple[shapes.SearchPage, list[msgspec.Raw], httpx.Response]
-    ) -> Iterator[list[PaymentRecord]]:
+    ) -> Generator[list[PaymentRecord], None, int]:
         """Follow `offset` from the first page until it reaches the stated total; check it adds up.
 
         Ends only on MP's own signal (offset + records on the page >= `paging.total`). An empty page
@@ -189,6 +200,7 @@ class MercadoPagoClient:
             raise IncompleteExtractionError(
                 f"{PROVIDER}: {what}: fetched {offset} payments, but Mercado Pago stated a total of {total}"
             )
+        return offset
 
     def _search(
         self, begin: datetime, stop: datetime, *, offset: int
