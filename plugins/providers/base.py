@@ -25,6 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,9 @@ import msgspec
 from plugins.providers.transport import TransportOptions
 
 BUSINESS_TZ = ZoneInfo("America/Sao_Paulo")
+
+EMPTY: Mapping[str, str] = MappingProxyType({})
+"""A read-only empty mapping: the query parameters of a webhook request that has none."""
 
 
 @dataclass(frozen=True)
@@ -125,12 +129,18 @@ class WebhookScheme(ABC):
     raw_tables: ClassVar[Mapping[str, str]]
 
     @abstractmethod
-    def verify(self, secret: str, headers: Mapping[str, str], raw_body: bytes) -> None:
+    def verify(
+        self, secret: str, headers: Mapping[str, str], raw_body: bytes, *, query: Mapping[str, str] = EMPTY
+    ) -> None:
         """Return if the request proves it comes from the platform with `secret`; raise otherwise.
 
         `headers` are looked up case-insensitively (ASGI gives lower-case names, people write
         `X-Webhook-Secret`); `raw_body` is the bytes exactly as received, since signatures are
-        computed over them, never over a re-encoding.
+        computed over them, never over a re-encoding. `query` holds the request URL's query
+        parameters (name -> value, decoded, as the sink received them; EMPTY when there are none):
+        some platforms sign what they put there (one signs a resource id passed in the query string,
+        another sends the signature itself as a query parameter). Schemes that sign nothing there
+        accept the argument and ignore it.
         """
 
     @abstractmethod

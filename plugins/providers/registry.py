@@ -15,14 +15,24 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from plugins.providers.base import Provider
+from plugins.providers.asaas.provider import AsaasProvider
 from plugins.providers.errors import UnknownProviderError
 from plugins.providers.ifood.provider import IfoodProvider
+from plugins.providers.mercadopago.provider import MercadoPagoProvider
 from plugins.providers.pluggy.provider import PluggyProvider
+from plugins.providers.pushinpay.provider import PushinPayProvider
 from plugins.providers.stripe.provider import StripeProvider
 
-PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType(
-    {cls.name: cls for cls in (PluggyProvider, IfoodProvider, StripeProvider)}
+# One line per provider, in this order everywhere (CLI listings, the DAG's mapping, the demo).
+_CLASSES: tuple[type[Provider], ...] = (
+    PluggyProvider,
+    IfoodProvider,
+    StripeProvider,
+    MercadoPagoProvider,
+    AsaasProvider,
+    PushinPayProvider,
 )
+PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType({cls.name: cls for cls in _CLASSES})
 
 
 def provider_class(name: str) -> type[Provider]:

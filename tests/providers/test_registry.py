@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from cli.credentials_input import secret_fields
-from plugins.providers.base import Interval, Provider, RawRecord, WebhookScheme
+from plugins.providers.base import EMPTY, Interval, Provider, RawRecord, WebhookScheme
 from plugins.providers.registry import PROVIDERS, RAW_TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,9 @@ def test_a_table_keyed_differently_by_sync_and_webhook_is_refused() -> None:
     class Scheme(WebhookScheme):
         raw_tables: ClassVar[Mapping[str, str]] = {"demo_events": "account_id"}
 
-        def verify(self, secret: str, headers: Mapping[str, str], raw_body: bytes) -> None:
+        def verify(
+            self, secret: str, headers: Mapping[str, str], raw_body: bytes, *, query: Mapping[str, str] = EMPTY
+        ) -> None:
             raise NotImplementedError
 
         def parse(self, raw_body: bytes):

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from plugins.providers.base import NormalizedEvent, RawRecord, WebhookScheme
+from plugins.providers.base import EMPTY, NormalizedEvent, RawRecord, WebhookScheme
 from plugins.providers.errors import BadSignatureError, WebhookPayloadError
 from plugins.providers.pluggy import shapes
 from plugins.providers.webhooks import constant_time_equals, header
@@ -48,8 +48,12 @@ class PluggyWebhook(WebhookScheme):
     def __init__(self, header_name: str = DEFAULT_SECRET_HEADER) -> None:
         self.header_name = header_name
 
-    def verify(self, secret: str, headers: Mapping[str, str], raw_body: bytes) -> None:
+    def verify(
+        self, secret: str, headers: Mapping[str, str], raw_body: bytes, *, query: Mapping[str, str] = EMPTY
+    ) -> None:
         """MissingHeaderError without the secret header, BadSignatureError when it is not `secret`.
+
+        Pluggy puts nothing in the query string, so `query` is ignored.
 
         An empty `secret` is a ValueError, never a match: an integration without a webhook
         secret must not accept requests that send an empty header.

@@ -147,6 +147,13 @@ def test_the_header_name_is_configurable() -> None:
         scheme.verify(SECRET, {DEFAULT_SECRET_HEADER: SECRET}, b"{}")
 
 
+def test_the_query_string_plays_no_part() -> None:
+    """Pluggy signs nothing in the query string: the sink's query parameters are accepted and ignored."""
+    SCHEME.verify(SECRET, {DEFAULT_SECRET_HEADER: SECRET}, b"{}", query={"data.id": "1", "signature": "x"})
+    with pytest.raises(BadSignatureError):
+        SCHEME.verify(SECRET, {DEFAULT_SECRET_HEADER: "wrong"}, b"{}", query={"secret": SECRET})
+
+
 def test_an_integration_without_a_secret_verifies_nothing() -> None:
     with pytest.raises(ValueError, match="no webhook secret is configured"):
         SCHEME.verify("", {DEFAULT_SECRET_HEADER: ""}, b"{}")
