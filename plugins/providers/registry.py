@@ -14,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from plugins.providers.asaas.provider import AsaasProvider
 from plugins.providers.base import Provider
 from plugins.providers.errors import UnknownProviderError
 from plugins.providers.ifood.provider import IfoodProvider
 from plugins.providers.pluggy.provider import PluggyProvider
 
-PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType({cls.name: cls for cls in (PluggyProvider, IfoodProvider)})
+PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType(
+    {cls.name: cls for cls in (PluggyProvider, IfoodProvider, AsaasProvider)}
+)
 
 
 def provider_class(name: str) -> type[Provider]:
