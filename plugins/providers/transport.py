@@ -427,7 +427,11 @@ def prefetched(items: Iterator[T], depth: int = 4) -> Iterator[T]:
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds the server asked us to wait: `retry-after-ms`, `Retry-After` seconds or HTTP date."""
+    """Seconds the server asked us to wait: `retry-after-ms`, `Retry-After` seconds or HTTP date.
+
+    Without `Retry-After`, a `RateLimit-Reset` header (the IETF draft's delta-seconds until the
+    limit resets, which some APIs send on a 429 instead) is the wait asked for.
+    """
     millis = headers.get("retry-after-ms")
     if millis:
         try:
@@ -436,7 +440,8 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
             pass
     value = headers.get("retry-after")
     if not value:
-        return None
+        reset = (headers.get("ratelimit-reset") or "").strip()
+        return float(reset) if reset.isascii() and reset.isdigit() else None
     try:
         return float(value)
     except ValueError:
