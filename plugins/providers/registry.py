@@ -18,8 +18,11 @@ from plugins.providers.base import Provider
 from plugins.providers.errors import UnknownProviderError
 from plugins.providers.ifood.provider import IfoodProvider
 from plugins.providers.pluggy.provider import PluggyProvider
+from plugins.providers.pushinpay.provider import PushinPayProvider
 
-PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType({cls.name: cls for cls in (PluggyProvider, IfoodProvider)})
+PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType(
+    {cls.name: cls for cls in (PluggyProvider, IfoodProvider, PushinPayProvider)}
+)
 
 
 def provider_class(name: str) -> type[Provider]:
