@@ -81,7 +81,7 @@ def _read(raw_body: bytes) -> tuple[shapes.Notification, bytes | dict[str, str]]
     if raw_body.lstrip()[:1] == b"{":
         try:
             return _JSON.decode(raw_body), bytes(raw_body)
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError; both name the field
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # a ValidationError names the field
             raise WebhookPayloadError(f"pushinpay: the JSON notification is not the documented shape: {exc}") from None
     try:
         fields = form_fields(raw_body.decode("utf-8"))
