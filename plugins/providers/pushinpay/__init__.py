@@ -17,7 +17,7 @@ completed with the sources named):
   "Consultar PIX": "Colocar no formato Bearer TOKEN"). The token is issued in the panel; the tokens
   seen in third-party code look like Laravel Sanctum personal tokens, `<digits>|<40-48 letters and
   digits>` (medium: several examples, no official statement), so we send it exactly as given and
-  only refuse one that is empty or holds whitespace.
+  only refuse one that is empty or holds whitespace (AuthenticationError).
 - Read one charge: `GET /api/transactions/{id}` → `{id, status, value, description, payment_type,
   created_at, updated_at, webhook_url, split_rules, fee, total, end_to_end_id, payer_name,
   payer_national_registration, webhook, emails, pix_details, transaction_product}`; not found: a

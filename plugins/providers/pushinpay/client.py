@@ -69,7 +69,10 @@ class BearerToken:
 
     def __init__(self, token: str) -> None:
         if not token or any(c.isspace() for c in token):
-            raise ValueError("the PushinPay token is empty or holds whitespace; give it as PushinPay issued it")
+            # a credentials problem a person must fix, found before any request (the token is not shown)
+            raise AuthenticationError(
+                "pushinpay: the token is empty or holds whitespace; give it as PushinPay issued it"
+            )
         self._headers = {
             "Authorization": f"Bearer {token}",
             "Accept": "application/json",

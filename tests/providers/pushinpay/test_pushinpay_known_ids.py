@@ -326,6 +326,6 @@ def test_retries_of_one_transaction_wait_a_minute_unless_pushinpay_says_otherwis
 
 
 def test_a_token_with_whitespace_is_refused_before_any_request() -> None:
-    with pytest.raises(ValueError, match="empty or holds whitespace") as raised:
+    with pytest.raises(AuthenticationError, match="empty or holds whitespace") as raised:
         PushinPayClient("123|abc def")
     assert "abc" not in str(raised.value)
