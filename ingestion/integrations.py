@@ -124,6 +124,18 @@ def credentials(conn: psycopg.Connection, keyring: Keyring, integration: Integra
     return keyring.open_json(bytes(blob), key_id=integration.key_id, context=integration.context("credentials"))
 
 
+def webhook_secret(conn: psycopg.Connection, keyring: Keyring, integration: Integration) -> str | None:
+    """The integration's webhook secret in plain text, or None when it has none."""
+    row = conn.execute(
+        "select webhook_secret from control.integrations where integration_id = %s", (integration.integration_id,)
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return keyring.open(
+        bytes(row[0]), key_id=integration.key_id, context=integration.context("webhook_secret")
+    ).decode()
+
+
 def rotate(conn: psycopg.Connection, keyring: Keyring) -> int:
     """Re-seal every secret under the primary key; returns how many integrations changed."""
     changed = 0

@@ -83,6 +83,25 @@ begin
 end
 $$;
 
+-- One row per authenticated webhook delivery (ingestion/webhook_landing.py), redeliveries included:
+-- what the platform said (event id, type, time) and how many raw rows it added. A webhook is no
+-- extraction of an interval, so it is not an ops.sync_runs row; its raw rows carry source 'webhook'
+-- and no sync run. Added after the first release: `create ... if not exists` upgrades old warehouses.
+create table if not exists ops.webhook_deliveries (
+    delivery_id      bigserial primary key,
+    integration_id   bigint not null references control.integrations (integration_id),
+    tenant_id        text not null,
+    provider         text not null,
+    event_id         text not null,
+    event_type       text not null,
+    occurred_at      timestamptz,
+    received_at      timestamptz not null default now(),
+    rows_written     bigint not null default 0,
+    rows_by_table    jsonb not null default '{}'::jsonb
+);
+create index if not exists webhook_deliveries_event_idx
+    on ops.webhook_deliveries (integration_id, event_id);
+
 -- Data-quality and operational alerts; dedup_key keeps one open alert per finding.
 create table if not exists ops.alerts (
     alert_id         bigserial primary key,

@@ -9,6 +9,10 @@ attempt leaves a trace. While a sync runs, its connection holds a session adviso
 the run id; PostgreSQL releases it when that connection ends for any reason, `kill -9`
 included. A `running` row whose lock nobody holds therefore belongs to a dead process, and the
 next sync marks it `abandoned` instead of leaving it running forever.
+
+A provider whose platform has no list endpoint (`Provider.known_ids_from`) is handed the ids to
+re-read by id: the ones of this integration first seen in the (widened) interval, and the ones
+whose latest status in raw is not final (`known_ids`).
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ingestion import integrations, raw_writer
 from ingestion.errors import UserError
 from ingestion.vault import Keyring
-from plugins.providers.base import Interval
+from plugins.providers.base import Interval, KnownIds
 from plugins.providers.errors import ProviderError
 from plugins.providers.registry import provider_class
 from plugins.providers.transport import TransportOptions
@@ -93,11 +98,14 @@ def run_sync(
         provider = None
         try:
             creds = integrations.credentials(conn, keyring or Keyring.load(), integration)
-            provider = provider_class(integration.provider)(
+            cls = provider_class(integration.provider)
+            ids = known_ids(conn, cls.known_ids_from, integration.integration_id, window) if cls.known_ids_from else []
+            provider = cls(
                 credentials=creds,
                 external_ids=integration.external_ids,
                 base_url=integration.base_url,
                 transport=transport,
+                known_ids=ids,
             )
             stats = raw_writer.write(
                 conn,
@@ -140,6 +148,63 @@ def run_sync(
         stats.by_table(),
         round(seconds, 3),
     )
+
+
+_KNOWN_IDS = """
+    with seen as (
+        select object_id, min(loaded_at) as first_seen
+        from ({sightings}) as sightings
+        where object_id is not null
+        group by object_id
+    ),
+
+    latest as (
+        -- the status as last landed; on a tie, a status that is not final wins (re-read rather than miss)
+        select distinct on (external_id) external_id as object_id, {status} as status
+        from raw.{status_table}
+        where integration_id = %(integration_id)s
+        order by external_id, loaded_at desc, ({status} = any(%(final)s)) asc
+    )
+
+    select seen.object_id
+    from seen
+    left join latest on latest.object_id = seen.object_id
+    where (seen.first_seen >= %(start)s and seen.first_seen < %(end)s)
+        or latest.status is null
+        or not (latest.status = any(%(final)s))
+    order by seen.object_id
+"""
+_SIGHTING = "select {column} as object_id, loaded_at from raw.{table} where integration_id = %(integration_id)s"
+
+
+def known_ids(conn: psycopg.Connection, spec: KnownIds, integration_id: int, window: Interval) -> list[str]:
+    """The ids a provider without a list endpoint must re-read for `window`, sorted, each once.
+
+    Every id of this integration first seen (first loaded, by webhook or by an earlier sync) inside
+    the window, so a day's objects are confirmed by that day's sync and again by any re-run or
+    backfill of it; and every id whose latest status is not final (or was never confirmed), however
+    old, until the platform says it is. Tables and columns come from the provider's declaration and
+    must be raw tables the registry knows.
+    """
+    tables = raw_writer.raw_tables()
+    for table, column in (*spec.seen_in.items(), spec.status_in):
+        if table not in tables or column not in ("external_id", tables[table]):
+            raise ValueError(f"known ids: {column!r} is not a column of the raw table {table!r}")
+    sightings = sql.SQL(" union all ").join(
+        sql.SQL(_SIGHTING).format(column=sql.Identifier(column), table=sql.Identifier(table))
+        for table, column in spec.seen_in.items()
+    )
+    status_table, status_column = spec.status_in
+    query = sql.SQL(_KNOWN_IDS).format(
+        sightings=sightings, status=sql.Identifier(status_column), status_table=sql.Identifier(status_table)
+    )
+    params = {
+        "integration_id": integration_id,
+        "final": sorted(spec.final_statuses),
+        "start": window.start,
+        "end": window.end,
+    }
+    return [row[0] for row in conn.execute(query, params).fetchall()]
 
 
 def mark_abandoned_runs(conn: psycopg.Connection) -> list[int]:

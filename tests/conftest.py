@@ -41,6 +41,7 @@ WAREHOUSE_TABLES = (
     *(f"raw.{table}" for table in RAW_TABLES),
     "ops.sync_runs",
     "ops.alerts",
+    "ops.webhook_deliveries",
     "control.integrations",
     "control.tolerances",
     "control.split_rates",

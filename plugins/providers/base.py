@@ -17,12 +17,18 @@ whose notification only points at changed data (ids and a link, not the objects)
 notification itself in an events table of its own, and the data arrives by extraction. Every
 raw table, sync's and webhooks', is created and written from the registry's union of both
 (`plugins/providers/registry.py`).
+
+Platforms without a list endpoint: some platforms serve an object only by its id (no listing, no
+date filter), so what exists becomes known through their webhooks alone. Such a provider declares
+`Provider.known_ids_from` (a `KnownIds`): where in raw the ids it has seen are, and which statuses
+no longer change. Ingestion (ingestion/sync.py) then picks the ids worth re-reading for the sync's
+interval and hands them to the provider (`Provider.known_ids`), which re-confirms each by id.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
@@ -148,6 +154,30 @@ class WebhookScheme(ABC):
         """The notification as a NormalizedEvent; WebhookPayloadError when it is not the documented shape."""
 
 
+@dataclass(frozen=True)
+class KnownIds:
+    """Where a provider without a list endpoint finds, in raw, the ids its sync re-reads one by one.
+
+    `seen_in`: every raw table where an object's id appears, with the column holding it
+    (`external_id`, or the table's key column, e.g. the object id a webhook event names).
+    `status_in`: (raw table, column) holding the object's status as last confirmed; the table's
+    `external_id` is the object's id. `final_statuses`: the statuses an object no longer leaves.
+
+    For an interval, ingestion picks every id of the integration first seen (first loaded) inside
+    the interval, plus every id whose latest status is not final or was never confirmed. Ids are
+    compared as they are written in raw; a provider that normalises ids (e.g. lower-cases UUIDs)
+    does so before its records land.
+    """
+
+    seen_in: Mapping[str, str]
+    status_in: tuple[str, str]
+    final_statuses: frozenset[str]
+
+    def __post_init__(self) -> None:
+        if not self.seen_in or self.status_in[0] not in self.seen_in:
+            raise ValueError("KnownIds.seen_in must name the status table too: a confirmed object has been seen")
+
+
 class Provider(ABC):
     """One external system we extract from.
 
@@ -158,6 +188,11 @@ class Provider(ABC):
     and the raw writer fills them from this declaration (through the registry), so a provider's
     tables are named nowhere else. `transport` (timeouts, retries, sleep and clock) reaches every
     HTTP call the provider makes; None means the defaults.
+
+    `known_ids_from` is for platforms without a list endpoint (see the module docstring): when a
+    provider declares it, ingestion passes the ids worth re-reading as `known_ids`, and `sync`
+    fetches exactly those (its interval then only says which ids were chosen). Providers that
+    list by date leave it None and ignore `known_ids`.
     """
 
     name: ClassVar[str]
@@ -169,6 +204,8 @@ class Provider(ABC):
     raw_tables: ClassVar[Mapping[str, str]]
     # how the platform's webhooks are verified and parsed; None: the platform sends none
     webhook: ClassVar[WebhookScheme | None] = None
+    # where the ids a sync re-reads by id are found in raw; None: the platform lists by date
+    known_ids_from: ClassVar[KnownIds | None] = None
 
     def __init__(
         self,
@@ -177,6 +214,7 @@ class Provider(ABC):
         external_ids: Mapping[str, list[str]],
         base_url: str | None = None,
         transport: TransportOptions | None = None,
+        known_ids: Sequence[str] = (),
     ) -> None:
         missing = [f for f in self.credential_fields if not credentials.get(f)]
         if missing:
@@ -185,6 +223,7 @@ class Provider(ABC):
         self.external_ids = {k: list(v) for k, v in external_ids.items()}
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.transport_options = transport or TransportOptions()
+        self.known_ids = tuple(known_ids)
 
     @classmethod
     def landing_tables(cls) -> dict[str, str]:
