@@ -71,12 +71,9 @@ def create_passwords(*, replace: bool = False) -> Passwords:
     """Generate both passwords and write them (mode 0600); refuses to overwrite unless `replace`."""
     passwords = Passwords(superuser=secrets.token_urlsafe(32), owner=secrets.token_urlsafe(32))
     path = passwords_file()
-    body = (
-        "# Conciliador's embedded warehouse (libpq password file; keep it private, mode 0600).\n"
-        + "".join(
-            f"{HOST}:*:*:{_escape(user)}:{_escape(password)}\n"
-            for user, password in ((SUPERUSER, passwords.superuser), (OWNER, passwords.owner))
-        )
+    body = "# Conciliador's embedded warehouse (libpq password file; keep it private, mode 0600).\n" + "".join(
+        f"{HOST}:*:*:{_escape(user)}:{_escape(password)}\n"
+        for user, password in ((SUPERUSER, passwords.superuser), (OWNER, passwords.owner))
     )
     temporary = path.with_name(path.name + ".new")
     temporary.unlink(missing_ok=True)

@@ -47,7 +47,9 @@ def os_user() -> str | None:
     try:
         pwd.getpwnam(OS_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--shell", "/usr/sbin/nologin", OS_USER], check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--shell", "/usr/sbin/nologin", OS_USER], check=True, capture_output=True
+        )
     return OS_USER
 
 
@@ -74,9 +76,7 @@ def run(cmd: list[str], user: str | None, *, log_file: Path, stdin: str | None =
     No command line built here carries a secret: passwords travel in files (initdb
     --pwfile) or on standard input, so printing the last line of a failure is safe.
     """
-    result = subprocess.run(
-        cmd, user=user, input=stdin, capture_output=True, text=True, cwd="/", check=False
-    )
+    result = subprocess.run(cmd, user=user, input=stdin, capture_output=True, text=True, cwd="/", check=False)
     if result.returncode != 0:
         last = (result.stderr or result.stdout).strip().splitlines()[-1:]
         raise UserError(

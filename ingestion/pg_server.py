@@ -232,9 +232,7 @@ class EmbeddedServer:
             exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE_NAME,)).fetchone()
             if not exists:
                 conn.execute(
-                    sql.SQL("create database {} owner {}").format(
-                        sql.Identifier(DATABASE_NAME), sql.Identifier(OWNER)
-                    )
+                    sql.SQL("create database {} owner {}").format(sql.Identifier(DATABASE_NAME), sql.Identifier(OWNER))
                 )
             project_databases = [
                 row[0]
@@ -369,4 +367,3 @@ def _read_state() -> dict:
 
 def _write_state(state: dict) -> None:
     _state_file().write_text(json.dumps(state))
-

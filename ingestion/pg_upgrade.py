@@ -60,10 +60,20 @@ def upgrade(server: EmbeddedServer, old_bindir: Path | None) -> Path:
         result = subprocess.run(
             [
                 str(pg_binaries.bin_dir() / "pg_upgrade"),
-                "-b", str(old_bin), "-B", str(pg_binaries.bin_dir()),
-                "-d", str(pgdata), "-D", str(new_pgdata),
-                "-U", pg_auth.SUPERUSER,
-                "-p", str(_free_port()), "-P", str(_free_port()),
+                "-b",
+                str(old_bin),
+                "-B",
+                str(pg_binaries.bin_dir()),
+                "-d",
+                str(pgdata),
+                "-D",
+                str(new_pgdata),
+                "-U",
+                pg_auth.SUPERUSER,
+                "-p",
+                str(_free_port()),
+                "-P",
+                str(_free_port()),
                 f"--socketdir={work}",
             ],
             user=user,
@@ -132,9 +142,7 @@ def _stop_old_server(pgdata: Path, old_bin: Path) -> None:
 
 
 def _has_checksums(old_bin: Path, pgdata: Path) -> bool:
-    result = subprocess.run(
-        [str(old_bin / "pg_controldata"), str(pgdata)], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([str(old_bin / "pg_controldata"), str(pgdata)], capture_output=True, text=True, check=False)
     for line in result.stdout.splitlines():
         if line.startswith("Data page checksum version:"):
             return line.split(":", 1)[1].strip() != "0"

@@ -77,7 +77,9 @@ class Keyring:
 
     def seal(self, value: Mapping[str, str] | str, *, context: str) -> bytes:
         if self.primary_id is None:
-            raise UserError(f"No key to seal secrets with: set {ENV_VAR} or let `conciliador integrations add` make one.")
+            raise UserError(
+                f"No key to seal secrets with: set {ENV_VAR} or let `conciliador integrations add` make one."
+            )
         plaintext = value.encode() if isinstance(value, str) else json.dumps(dict(value), sort_keys=True).encode()
         nonce = secrets.token_bytes(NONCE_BYTES)
         return nonce + AESGCM(self.keys[self.primary_id]).encrypt(nonce, plaintext, context.encode())
@@ -96,7 +98,6 @@ class Keyring:
 
     def open_json(self, blob: bytes, *, key_id: str, context: str) -> dict[str, str]:
         return json.loads(self.open(blob, key_id=key_id, context=context))
-
 
     def missing_key_message(self, key_ids: str | list[str]) -> str:
         """Which key is missing, and the ways back: restore it, or give the credentials again."""

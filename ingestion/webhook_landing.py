@@ -114,7 +114,7 @@ def _land(
             f"{where} has no webhook secret, so no delivery can be verified; give it one with "
             "`conciliador integrations add` (same tenant, provider and --name) and --webhook-secret."
         )
-    scheme.verify(secret, headers, raw_body)
+    scheme.verify(secret, headers, raw_body, query=query)
     event = scheme.parse(raw_body)
 
     conn.execute(

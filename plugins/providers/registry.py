@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from plugins.providers.base import Provider
 from plugins.providers.asaas.provider import AsaasProvider
+from plugins.providers.base import Provider
 from plugins.providers.errors import UnknownProviderError
 from plugins.providers.ifood.provider import IfoodProvider
 from plugins.providers.mercadopago.provider import MercadoPagoProvider

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import msgspec
 
 from plugins.providers.asaas import shapes
-from plugins.providers.base import NormalizedEvent, RawRecord, WebhookScheme
+from plugins.providers.base import EMPTY, NormalizedEvent, RawRecord, WebhookScheme
 from plugins.providers.errors import BadSignatureError, WebhookPayloadError
 from plugins.providers.webhooks import constant_time_equals, header
 
@@ -110,7 +110,9 @@ class AsaasWebhook(WebhookScheme):
         TRANSFERS_TABLE: "status",
     }
 
-    def verify(self, secret: str, headers: Mapping[str, str], raw_body: bytes) -> None:
+    def verify(
+        self, secret: str, headers: Mapping[str, str], raw_body: bytes, *, query: Mapping[str, str] = EMPTY
+    ) -> None:
         """MissingHeaderError without the token header, BadSignatureError when it is not `secret`.
 
         An empty `secret` is a ValueError, never a match: an integration without a webhook token

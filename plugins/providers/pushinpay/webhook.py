@@ -31,7 +31,7 @@ from typing import ClassVar
 
 import msgspec
 
-from plugins.providers.base import NormalizedEvent, RawRecord, WebhookScheme
+from plugins.providers.base import EMPTY, NormalizedEvent, RawRecord, WebhookScheme
 from plugins.providers.errors import BadSignatureError, WebhookPayloadError
 from plugins.providers.pushinpay import shapes
 from plugins.providers.pushinpay.records import form_fields, normal_id
@@ -49,7 +49,9 @@ class PushinPayWebhook(WebhookScheme):
 
     raw_tables: ClassVar[Mapping[str, str]] = {EVENTS_TABLE: "transaction_id", TRANSACTIONS_TABLE: "status"}
 
-    def verify(self, secret: str, headers: Mapping[str, str], raw_body: bytes) -> None:
+    def verify(
+        self, secret: str, headers: Mapping[str, str], raw_body: bytes, *, query: Mapping[str, str] = EMPTY
+    ) -> None:
         """MissingHeaderError without `x-pushinpay-token`, BadSignatureError when it is not `secret`.
 
         An empty `secret` is a ValueError, never a match: an integration without a webhook token

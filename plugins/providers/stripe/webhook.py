@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from plugins.providers.base import NormalizedEvent, RawRecord, WebhookScheme
+from plugins.providers.base import EMPTY, NormalizedEvent, RawRecord, WebhookScheme
 from plugins.providers.errors import BadSignatureError, WebhookPayloadError
 from plugins.providers.stripe import records, shapes
 from plugins.providers.webhooks import (
@@ -62,7 +62,9 @@ class StripeWebhook(WebhookScheme):
         self.tolerance = tolerance
         self._now = now
 
-    def verify(self, secret: str, headers: Mapping[str, str], raw_body: bytes) -> None:
+    def verify(
+        self, secret: str, headers: Mapping[str, str], raw_body: bytes, *, query: Mapping[str, str] = EMPTY
+    ) -> None:
         """MissingHeaderError without `Stripe-Signature`; BadSignatureError when it is unreadable,
         has no `v1` or none matches; StaleTimestampError when a matching one is too old (or new).
 
