@@ -22,6 +22,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from hashlib import md5
 from itertools import islice
 
@@ -37,8 +38,9 @@ _LANDING_COLUMNS = "raw_table, external_id, key_value, payload_hash, version_key
 
 _INSERT = """
     insert into raw.{table}
-        (tenant_id, integration_id, sync_run_id, source, external_id, payload_hash, version_key, payload, {key})
-    select %(tenant_id)s, %(integration_id)s, %(sync_run_id)s, %(source)s,
+        (tenant_id, integration_id, sync_run_id, source, received_at, external_id, payload_hash, version_key,
+         payload, {key})
+    select %(tenant_id)s, %(integration_id)s, %(sync_run_id)s, %(source)s, %(received_at)s,
            landed.external_id, landed.payload_hash, landed.version_key, landed.payload::jsonb, landed.key_value
     from raw_landing as landed
     where landed.raw_table = %(table)s
@@ -87,6 +89,7 @@ def write(
     integration_id: int,
     sync_run_id: int | None,
     source: str = "api",
+    received_at: datetime | None = None,
     chunk_rows: int | None = None,
 ) -> WriteStats:
     """Land `records` in their raw tables inside the caller's transaction.
@@ -103,7 +106,15 @@ def write(
         "key_value text, payload_hash text not null, version_key uuid not null, payload text not null) "
         "on commit delete rows"
     )
-    params = {"tenant_id": tenant_id, "integration_id": integration_id, "sync_run_id": sync_run_id, "source": source}
+    if received_at is not None and received_at.tzinfo is None:
+        raise ValueError("received_at must be timezone-aware")
+    params = {
+        "tenant_id": tenant_id,
+        "integration_id": integration_id,
+        "sync_run_id": sync_run_id,
+        "source": source,
+        "received_at": received_at,
+    }
     key_columns = dict(raw_tables())
     rows = _rows(records, stats, tenant_id, key_columns)
     with conn.cursor() as cur:

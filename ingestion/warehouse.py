@@ -117,7 +117,9 @@ def check_reachable(url: str) -> None:
 # Every raw table: the provider payload as jsonb plus the one key column staging needs,
 # lineage columns, and version_key = md5(tenant_id, external_id, payload_hash) as a uuid,
 # one narrow unique key that makes loads idempotent. A changed record (same external_id,
-# new payload hash) adds a version; staging reads the latest.
+# new payload hash) adds a version; staging reads the latest. received_at: for a row landed
+# from a webhook, when the platform delivered it (the sink's receipt time; a replay passes the
+# original time), since some platforms' payloads carry no time of their own; null for API rows.
 RAW_TABLE_DDL = """
 create table if not exists raw.{table} (
     tenant_id        text not null,
@@ -129,8 +131,11 @@ create table if not exists raw.{table} (
     version_key      uuid not null unique,
     payload          jsonb not null,
     loaded_at        timestamptz not null default now(),
+    received_at      timestamptz,
     {key_column}     text
 );
+-- Added after the first release: when the platform delivered a webhook row (null for API rows).
+alter table raw.{table} add column if not exists received_at timestamptz;
 -- Incremental staging models read only what was loaded since their last build. Rows are
 -- appended in load order, so a BRIN index answers that for almost nothing at insert time.
 create index if not exists {loaded_at_index} on raw.{table} using brin (loaded_at)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -64,6 +65,7 @@ def land(
     raw_body: bytes,
     *,
     keyring: Keyring | None = None,
+    received_at: datetime | None = None,
 ) -> Landing:
     """Verify, parse and land one delivery for `integration_id`, then commit; raise before storing anything.
 
@@ -71,10 +73,14 @@ def land(
     sign them; the schemes here verify with headers and body), `raw_body` the bytes exactly as
     received. Raises WebhookTargetError when the integration cannot take webhooks and
     the scheme's WebhookError when the request does not authenticate or is not the documented
-    shape; the connection's transaction is then rolled back.
+    shape; the connection's transaction is then rolled back. `received_at` is when the platform
+    delivered it: now, for the sink; a replay of recorded deliveries passes their original time.
     """
+    received_at = received_at or datetime.now(UTC)
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be timezone-aware")
     try:
-        landing = _land(conn, integration_id, headers, query, raw_body, keyring)
+        landing = _land(conn, integration_id, headers, query, raw_body, keyring, received_at)
     except BaseException:
         conn.rollback()
         raise
@@ -97,6 +103,7 @@ def _land(
     query: Mapping[str, str],
     raw_body: bytes,
     keyring: Keyring | None,
+    received_at: datetime,
 ) -> Landing:
     try:
         integration = integrations.get(conn, integration_id)
@@ -134,11 +141,12 @@ def _land(
             integration_id=integration_id,
             sync_run_id=None,
             source=event.source,
+            received_at=received_at,
         )
         by_table, written = stats.by_table(), stats.rows_written
     delivery_id = conn.execute(
         "insert into ops.webhook_deliveries (integration_id, tenant_id, provider, event_id, event_type, occurred_at, "
-        "rows_written, rows_by_table) values (%s, %s, %s, %s, %s, %s, %s, %s) returning delivery_id",
+        "received_at, rows_written, rows_by_table) values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning delivery_id",
         (
             integration_id,
             integration.tenant_id,
@@ -146,6 +154,7 @@ def _land(
             event.event_id,
             event.event_type,
             event.occurred_at,
+            received_at,
             written,
             Jsonb(by_table),
         ),

@@ -169,3 +169,29 @@ def test_integrations_that_cannot_take_webhooks_are_refused_by_name(clean_wareho
                 land(conn, iid, headers, {}, PAID, keyring=KEYRING)
             assert raised.value.http_status == 404
         assert conn.execute("select count(*) from ops.webhook_deliveries").fetchone()[0] == 0
+
+
+def test_received_at_records_when_the_platform_delivered(clean_warehouse: str) -> None:
+    """The sink's receipt time by default; a replay of recorded deliveries keeps their original time."""
+    from datetime import UTC, datetime, timedelta
+
+    with psycopg.connect(clean_warehouse) as conn:
+        iid = _integration(conn, "pushinpay", secret=PUSHINPAY_TOKEN)
+        headers = {"x-pushinpay-token": PUSHINPAY_TOKEN}
+        then = datetime(2026, 10, 5, 14, 30, tzinfo=UTC)
+        land(conn, iid, headers, {}, PAID, keyring=KEYRING, received_at=then)
+        before = datetime.now(UTC)
+        land(conn, iid, headers, {}, REFUNDED, keyring=KEYRING)
+        rows = conn.execute(
+            "select payload ->> 'status', received_at from raw.pushinpay_webhook_events order by received_at"
+        ).fetchall()
+        assert rows[0] == ("paid", then)
+        assert rows[1][0] == "refunded" and before - timedelta(seconds=1) <= rows[1][1] <= datetime.now(UTC)
+        assert [r[0] for r in conn.execute("select received_at from ops.webhook_deliveries order by 1")] == [
+            then,
+            rows[1][1],
+        ]
+        api_rows = conn.execute("select count(*) from raw.pushinpay_transactions where received_at is null").fetchone()
+        assert api_rows == (0,)  # these rows came from the webhook too
+        with pytest.raises(ValueError, match="timezone-aware"):
+            land(conn, iid, headers, {}, PAID, keyring=KEYRING, received_at=datetime(2026, 10, 5))
