@@ -292,7 +292,7 @@ def sync(
     cls = provider_class(case.name)
     credentials = {f: sandbox.tenant[case.name][f] for f in cls.credential_fields}
     if secret is not None:
-        credentials["client_secret"] = secret
+        credentials[cls.secret_fields[0]] = secret  # the provider's (first) secret: client_secret, secret_key, …
     with psycopg.connect(url) as conn:
         integration = integrations.add(
             conn,
