@@ -121,7 +121,8 @@ def demo_warehouse(server_url: str, world: World, *, database: str = DEMO_DATABA
 
 
 def register_sandbox_integrations(url: str, credentials: dict) -> None:
-    """One integration per tenant and provider, pointed at the sandbox; fields come from the registry.
+    """One integration per tenant and provider (per account for a gateway), pointed at the sandbox;
+    fields come from the registry.
 
     The providers are those the sandbox serves credentials for that the registry knows (a tenant's
     other keys, such as `tenant_id`, are not providers), in the order the sandbox lists them.
@@ -131,17 +132,18 @@ def register_sandbox_integrations(url: str, credentials: dict) -> None:
         for tenant in credentials["tenants"]:
             for provider in (name for name in tenant if name in PROVIDERS):
                 cls = PROVIDERS[provider]
-                given = tenant[provider]
-                integrations.add(
-                    conn,
-                    keyring,
-                    tenant_id=tenant["tenant_id"],
-                    provider=provider,
-                    name="sandbox",
-                    credentials={field: given[field] for field in cls.credential_fields},
-                    external_ids={field: given[field] for field in cls.external_id_fields},
-                    base_url=credentials["base_urls"][provider],
-                )
+                # a gateway lists one account per store ({"accounts": [{"name", …}]}): one integration each
+                for given in tenant[provider].get("accounts") or [tenant[provider]]:
+                    integrations.add(
+                        conn,
+                        keyring,
+                        tenant_id=tenant["tenant_id"],
+                        provider=provider,
+                        name=given.get("name", "sandbox"),
+                        credentials={field: given[field] for field in cls.credential_fields},
+                        external_ids={field: given[field] for field in cls.external_id_fields},
+                        base_url=credentials["base_urls"][provider],
+                    )
 
 
 @dataclass(frozen=True)
