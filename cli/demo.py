@@ -121,7 +121,8 @@ def demo_warehouse(server_url: str, world: World, *, database: str = DEMO_DATABA
 
 
 def register_sandbox_integrations(url: str, credentials: dict) -> None:
-    """One integration per tenant and provider, pointed at the sandbox; fields come from the registry.
+    """One integration per tenant and provider (per account for a gateway), pointed at the sandbox;
+    fields come from the registry.
 
     The providers are those the sandbox serves credentials for that the registry knows (a tenant's
     other keys, such as `tenant_id`, are not providers), in the order the sandbox lists them.

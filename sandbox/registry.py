@@ -16,10 +16,12 @@ from __future__ import annotations
 from sandbox.core.platform import SandboxPlatform
 from sandbox.providers.ifood.platform import IFOOD
 from sandbox.providers.pluggy.platform import PLUGGY
+from sandbox.providers.stripe.platform import STRIPE
 
 PLATFORMS: tuple[SandboxPlatform, ...] = (
     PLUGGY,
     IFOOD,
+    STRIPE,
 )
 BANK = PLUGGY.name
 STORES = IFOOD.name

@@ -31,6 +31,13 @@ def test_credentials_have_one_entry_per_platform(small_world: World) -> None:
     for tenant, listed in zip(small_world.tenants, credentials["tenants"], strict=True):
         assert list(listed) == ["tenant_id", *NAMES]
         for name in NAMES:
+            if "accounts" in listed[name]:  # a gateway: one account (one integration) per store of the tenant
+                assert [a["store"] for a in listed[name]["accounts"]] == [s.name for s in tenant.stores]
+                assert all(
+                    a["payout_documents"] == [s.cnpj_digits]
+                    for a, s in zip(listed[name]["accounts"], tenant.stores, strict=True)
+                )
+                continue
             assert listed[name]["client_id"] == tenant.credentials[name].client_id
             assert listed[name]["client_secret"] == tenant.credentials[name].client_secret
 
