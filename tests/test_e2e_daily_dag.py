@@ -112,7 +112,7 @@ def raw_row_counts(conn: psycopg.Connection) -> dict[str, int]:
 
 
 def test_the_world_exercises_every_status_and_reason(world: World) -> None:
-    truth = list(world.ground_truth())
+    truth = list(world.facts["ifood"].ground_truth())
     assert {row["status"] for row in truth} == STATUSES
     assert {row["reason"] for row in truth} == REASONS
 
@@ -135,7 +135,7 @@ def test_one_tenants_wrong_credentials_do_not_hold_back_the_others(broken_run, w
     # tenant's iFood orders are simply not there yet (nothing partial).
     truth = {
         (row["tenant_id"], row["order_id"]): (row["status"], row["reason"])
-        for row in world.ground_truth()
+        for row in world.facts["ifood"].ground_truth()
         if row["tenant_id"] != broken_tenant
     }
     got = {(row[0], row[2]): (row[3], row[4]) for row in mart}
@@ -147,7 +147,7 @@ def test_one_tenants_wrong_credentials_do_not_hold_back_the_others(broken_run, w
 
 def test_every_order_ends_in_its_ground_truth_status_and_reason(first_run, world: World) -> None:
     _, _, _, mart, _, _ = first_run
-    truth = {(row["tenant_id"], row["order_id"]): (row["status"], row["reason"]) for row in world.ground_truth()}
+    truth = {(row["tenant_id"], row["order_id"]): (row["status"], row["reason"]) for row in world.facts["ifood"].ground_truth()}
     got = {(row[0], row[2]): (row[3], row[4]) for row in mart}
     assert got.keys() == truth.keys()
     wrong = {key: (got[key], truth[key]) for key in truth if got[key] != truth[key]}
@@ -170,7 +170,7 @@ def test_the_benchmark_floor_agrees_with_the_ground_truth(first_run, world: Worl
         }
         conn.execute("drop schema bench_floor cascade")
         conn.commit()
-    truth = {(row["tenant_id"], row["order_id"]): (row["status"], row["reason"]) for row in world.ground_truth()}
+    truth = {(row["tenant_id"], row["order_id"]): (row["status"], row["reason"]) for row in world.facts["ifood"].ground_truth()}
     assert floor.keys() == truth.keys()
     wrong = {key: (floor[key], truth[key]) for key in truth if floor[key] != truth[key]}
     assert not wrong, f"{len(wrong)} orders differ (floor, truth): {list(wrong.items())[:10]}"

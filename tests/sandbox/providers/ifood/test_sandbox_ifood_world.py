@@ -168,7 +168,7 @@ def test_the_holiday_moves_expected_dates_and_a_credit_is_late_only_by_calendar_
         and c.amount == b.total
     ]
     assert gap
-    truth = {row["order_id"]: (row["status"], row["reason"]) for row in world.ground_truth()}
+    truth = {row["order_id"]: (row["status"], row["reason"]) for row in world.facts["ifood"].ground_truth()}
     assert any(truth[oid] == ("reconciled", None) for b in gap for oid in b.order_ids)
 
 
