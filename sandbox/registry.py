@@ -14,12 +14,14 @@ payouts land.
 from __future__ import annotations
 
 from sandbox.core.platform import SandboxPlatform
+from sandbox.providers.asaas.platform import ASAAS
 from sandbox.providers.ifood.platform import IFOOD
 from sandbox.providers.pluggy.platform import PLUGGY
 
 PLATFORMS: tuple[SandboxPlatform, ...] = (
     PLUGGY,
     IFOOD,
+    ASAAS,
 )
 BANK = PLUGGY.name
 STORES = IFOOD.name
