@@ -225,9 +225,16 @@ def credentials(
         lines = [f"\n{tenant['tenant_id']}"]
         for p in PLATFORMS:
             given = tenant[p.name]
-            lines.append(f"  {p.name:<{width}} client_id={given['client_id']} client_secret={given['client_secret']}")
+            if "client_id" in given:
+                lines.append(
+                    f"  {p.name:<{width}} client_id={given['client_id']} client_secret={given['client_secret']}"
+                )
+            # A gateway lists one account per store: its name and its credentials, one line each.
+            for account in given.get("accounts", ()):
+                fields = " ".join(f"{k}={v}" for k, v in account.items() if k != "name" and isinstance(v, str))
+                lines.append(f"  {p.name:<{width}} {account['name']}: {fields}")
             # Resource ids (item_ids, merchant_ids, …): the first is what an integration needs.
-            ids = next((k for k, v in given.items() if isinstance(v, list)), None)
+            ids = next((k for k, v in given.items() if isinstance(v, list) and k != "accounts"), None)
             if ids is not None:
                 lines.append(f"  {'':<{width}} {ids}={','.join(given[ids])}")
         typer.echo("\n".join(lines))
