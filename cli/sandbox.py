@@ -232,7 +232,7 @@ def credentials(
                 continue
             lines.append(f"  {p.name:<{width}} client_id={given['client_id']} client_secret={given['client_secret']}")
             # Resource ids (item_ids, merchant_ids, …): the first is what an integration needs.
-            ids = next((k for k, v in given.items() if isinstance(v, list)), None)
+            ids = next((k for k, v in given.items() if isinstance(v, list) and k != "accounts"), None)
             if ids is not None:
                 lines.append(f"  {'':<{width}} {ids}={','.join(given[ids])}")
         typer.echo("\n".join(lines))

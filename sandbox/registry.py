@@ -14,6 +14,7 @@ payouts land.
 from __future__ import annotations
 
 from sandbox.core.platform import SandboxPlatform
+from sandbox.providers.asaas.platform import ASAAS
 from sandbox.providers.ifood.platform import IFOOD
 from sandbox.providers.pluggy.platform import PLUGGY
 from sandbox.providers.stripe.platform import STRIPE
@@ -22,6 +23,7 @@ PLATFORMS: tuple[SandboxPlatform, ...] = (
     PLUGGY,
     IFOOD,
     STRIPE,
+    ASAAS,
 )
 BANK = PLUGGY.name
 STORES = IFOOD.name

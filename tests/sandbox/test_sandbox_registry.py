@@ -8,6 +8,7 @@ from served_sandbox import SMALL, Served
 from typer.testing import CliRunner
 
 from cli.sandbox import app
+from sandbox.core.ids import digits_only
 from sandbox.core.platform import BankOpener, StoreFounder
 from sandbox.options import ServerOptions
 from sandbox.registry import BANK, PLATFORMS, STORES, platform
@@ -31,12 +32,13 @@ def test_credentials_have_one_entry_per_platform(small_world: World) -> None:
     for tenant, listed in zip(small_world.tenants, credentials["tenants"], strict=True):
         assert list(listed) == ["tenant_id", *NAMES]
         for name in NAMES:
-            if "accounts" in listed[name]:  # a gateway: one account (one integration) per store of the tenant
-                assert [a["store"] for a in listed[name]["accounts"]] == [s.name for s in tenant.stores]
-                assert all(
-                    a["payout_documents"] == [s.cnpj_digits]
-                    for a, s in zip(listed[name]["accounts"], tenant.stores, strict=True)
-                )
+            if "accounts" in listed[name]:  # a gateway: one integration per store account, named after it
+                accounts = listed[name]["accounts"]
+                assert [a["store"] for a in accounts] == [s.name for s in tenant.stores]
+                assert [[digits_only(d) for d in a["payout_documents"]] for a in accounts] == [
+                    [s.cnpj_digits] for s in tenant.stores
+                ]
+                assert all(a["name"] and a["webhook_secret"] for a in accounts)
                 continue
             assert listed[name]["client_id"] == tenant.credentials[name].client_id
             assert listed[name]["client_secret"] == tenant.credentials[name].client_secret

@@ -101,7 +101,7 @@ class PaymentFacts:
     bank_account_id: str  # the bank account that account pays out to
     payment_id: str
     order: CheckoutOrder
-    installments: int  # the order's installment count (Asaas: the plan's count on each of its payments)
+    installments: int  # the order's installment count (a gateway paying per installment: the plan's count on each)
     status: str  # canonical: one of CANONICAL_STATUSES
     gross: Decimal
     fee: Decimal  # the gateway's own fee as it reports it (PushinPay: the contracted fee)
