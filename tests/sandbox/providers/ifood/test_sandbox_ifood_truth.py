@@ -261,8 +261,11 @@ def test_truth_matches_what_the_generator_meant() -> None:
 
 
 def test_ground_truth_rows_have_the_documented_shape() -> None:
-    rows = DEFAULT.ground_truth()
+    rows = IFOOD.ground_truth()
     assert len(rows) == len(IFOOD.orders)
     assert set(rows[0]) == {"tenant_id", "merchant_id", "order_id", "status", "reason"}
     rows[0]["status"] = "tampered"
-    assert DEFAULT.ground_truth()[0]["status"] != "tampered", "callers get copies"
+    assert IFOOD.ground_truth()[0]["status"] != "tampered", "callers get copies"
+    everyone = DEFAULT.ground_truth()
+    everyone[0]["status"] = "tampered"
+    assert DEFAULT.ground_truth()[0]["status"] != "tampered", "the world's rows are copies too"
