@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from sandbox.core.platform import SandboxPlatform
 from sandbox.providers.ifood.platform import IFOOD
+from sandbox.providers.mercadopago.platform import MERCADOPAGO
 from sandbox.providers.pluggy.platform import PLUGGY
 
 PLATFORMS: tuple[SandboxPlatform, ...] = (
     PLUGGY,
     IFOOD,
+    MERCADOPAGO,
 )
 BANK = PLUGGY.name
 STORES = IFOOD.name
