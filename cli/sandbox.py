@@ -225,6 +225,11 @@ def credentials(
         lines = [f"\n{tenant['tenant_id']}"]
         for p in PLATFORMS:
             given = tenant[p.name]
+            if "accounts" in given:  # a gateway: one integration per account, each with its own credentials
+                for account in given["accounts"]:
+                    fields = (f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in account.items())
+                    lines.append(f"  {p.name:<{width}} {' '.join(fields)}")
+                continue
             lines.append(f"  {p.name:<{width}} client_id={given['client_id']} client_secret={given['client_secret']}")
             # Resource ids (item_ids, merchant_ids, …): the first is what an integration needs.
             ids = next((k for k, v in given.items() if isinstance(v, list)), None)

@@ -27,7 +27,9 @@ def test_health_and_credentials(http: httpx.Client, served: Served) -> None:
     assert health["payout_batches"] == len(ifood.batches)
     assert health["bank_transactions"] == served.world.bank_transaction_count
     assert health["status_counts"] == served.world.status_counts()
-    assert health["rate_limits"] == {"pluggy": None, "ifood": None, "ifood_token": None}
+    assert health["rate_limits"] == {"pluggy": None, "ifood": None, "ifood_token": None, "mercadopago": None}
+    for facts in served.world.facts.values():
+        assert all(health[key] == n for key, n in facts.summary().items())
     assert http.get("/_sandbox/credentials").json() == served.credentials
 
 

@@ -169,5 +169,3 @@ def user(account: Account) -> dict[str, Any]:
         "site_id": "MLB",
         "status": {"site_status": "active"},
     }
-
-
