@@ -120,6 +120,12 @@ def test_every_payment_is_served_exactly_as_the_world_holds_it(http: httpx.Clien
                 for text in (row["date_created"], row["date_last_updated"]):
                     assert text.endswith("-04:00") and len(text) == len("2026-10-01T10:00:00.000-04:00")
                 assert _instant(row["date_created"]) == p.created_at
+                now = datetime.combine(served.world.as_of, time(), SAO_PAULO)
+                happened = [row["date_created"], row["date_last_updated"], row["date_approved"]]
+                happened += [r["date_created"] for r in row["refunds"]]
+                assert all(_instant(t) < now for t in happened if t), "nothing after the world's as_of"
+                if row["money_release_status"] == "released":
+                    assert _instant(row["money_release_date"]) < now
                 assert _instant(row["date_last_updated"]) == p.last_updated
                 assert row["transaction_amount_refunded"] == p.refunded_amount
                 for refund, r in zip(row["refunds"], p.refunds, strict=True):
