@@ -16,6 +16,7 @@ from __future__ import annotations
 from sandbox.core.platform import SandboxPlatform
 from sandbox.providers.asaas.platform import ASAAS
 from sandbox.providers.ifood.platform import IFOOD
+from sandbox.providers.mercadopago.platform import MERCADOPAGO
 from sandbox.providers.pluggy.platform import PLUGGY
 from sandbox.providers.stripe.platform import STRIPE
 
@@ -24,6 +25,7 @@ PLATFORMS: tuple[SandboxPlatform, ...] = (
     IFOOD,
     STRIPE,
     ASAAS,
+    MERCADOPAGO,
 )
 BANK = PLUGGY.name
 STORES = IFOOD.name

@@ -32,6 +32,8 @@ def test_health_and_credentials(http: httpx.Client, served: Served) -> None:
     assert set(health["rate_limits"].values()) == {None} and {"pluggy", "ifood", "ifood_token"} <= set(
         health["rate_limits"]
     )
+    for facts in served.world.facts.values():
+        assert all(health[key] == n for key, n in facts.summary().items())
     assert http.get("/_sandbox/credentials").json() == served.credentials
 
 

@@ -224,7 +224,7 @@ def test_unlisted_batches_are_paid_only_in_the_bank(config: WorldConfig, late_da
 
 def test_truth_matches_what_the_generator_meant() -> None:
     """Each fate ends in the reason it was designed for (a check on both the generator and the truth)."""
-    truth = {row["order_id"]: (row["status"], row["reason"]) for row in DEFAULT.ground_truth()}
+    truth = {row["order_id"]: (row["status"], row["reason"]) for row in IFOOD.ground_truth()}
     meant = {
         "within_tolerance": ("reconciled", None),
         "slightly_late": ("reconciled", None),

@@ -24,6 +24,15 @@ DEFAULT = world_of(WorldConfig())  # the demo's world; several tests read it
 IFOOD = DEFAULT.facts["ifood"]
 
 
+def ifood_status_counts(world: World) -> dict[str, int]:
+    """iFood's orders per status (every iFood status present); the world's counts add the other platforms'."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for row in world.facts["ifood"].ground_truth():
+        counts[row["status"]] += 1
+    assert all(world.status_counts()[status] == n for status, n in counts.items())
+    return counts
+
+
 # ------------------------------------------------------------------------------- entities
 
 
@@ -207,6 +216,7 @@ def test_every_status_and_reason_occurs_in_the_coverage_worlds(config: WorldConf
     world = world_of(config)
     reasons = ifood_reason_counts(world)
     assert set(reasons) == set(REASONS)
+    assert all(world.reason_counts()[pair] == n for pair, n in reasons.items()), "the world counts the same"
     assert {status for status, _ in reasons} == set(STATUSES)
 
 
