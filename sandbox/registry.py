@@ -16,10 +16,12 @@ from __future__ import annotations
 from sandbox.core.platform import SandboxPlatform
 from sandbox.providers.ifood.platform import IFOOD
 from sandbox.providers.pluggy.platform import PLUGGY
+from sandbox.providers.pushinpay.platform import PUSHINPAY
 
 PLATFORMS: tuple[SandboxPlatform, ...] = (
     PLUGGY,
     IFOOD,
+    PUSHINPAY,
 )
 BANK = PLUGGY.name
 STORES = IFOOD.name
