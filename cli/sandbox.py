@@ -225,11 +225,18 @@ def credentials(
         lines = [f"\n{tenant['tenant_id']}"]
         for p in PLATFORMS:
             given = tenant[p.name]
-            lines.append(f"  {p.name:<{width}} client_id={given['client_id']} client_secret={given['client_secret']}")
-            # Resource ids (item_ids, merchant_ids, …): the first is what an integration needs.
-            ids = next((k for k, v in given.items() if isinstance(v, list)), None)
-            if ids is not None:
-                lines.append(f"  {'':<{width}} {ids}={','.join(given[ids])}")
+            if "client_id" in given:
+                lines.append(
+                    f"  {p.name:<{width}} client_id={given['client_id']} client_secret={given['client_secret']}"
+                )
+                # Resource ids (item_ids, merchant_ids, …): the first is what an integration needs.
+                ids = next((k for k, v in given.items() if isinstance(v, list)), None)
+                if ids is not None:
+                    lines.append(f"  {'':<{width}} {ids}={','.join(given[ids])}")
+            # Platforms whose integrations are per account (one per store): one line per account.
+            for account in given.get("accounts", ()):
+                fields = " ".join(f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in account.items())
+                lines.append(f"  {p.name:<{width}} {fields}")
         typer.echo("\n".join(lines))
 
 

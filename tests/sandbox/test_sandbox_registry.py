@@ -31,6 +31,12 @@ def test_credentials_have_one_entry_per_platform(small_world: World) -> None:
     for tenant, listed in zip(small_world.tenants, credentials["tenants"], strict=True):
         assert list(listed) == ["tenant_id", *NAMES]
         for name in NAMES:
+            if "accounts" in listed[name]:  # one integration per account, one account per store
+                accounts = listed[name]["accounts"]
+                assert [a["store"] for a in accounts] == [s.name for s in tenant.stores]
+                assert [a["payout_documents"] for a in accounts] == [[s.cnpj] for s in tenant.stores]
+                assert all(a["name"] and a["webhook_secret"] for a in accounts)
+                continue
             assert listed[name]["client_id"] == tenant.credentials[name].client_id
             assert listed[name]["client_secret"] == tenant.credentials[name].client_secret
 

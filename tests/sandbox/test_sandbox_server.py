@@ -27,7 +27,10 @@ def test_health_and_credentials(http: httpx.Client, served: Served) -> None:
     assert health["payout_batches"] == len(ifood.batches)
     assert health["bank_transactions"] == served.world.bank_transaction_count
     assert health["status_counts"] == served.world.status_counts()
-    assert health["rate_limits"] == {"pluggy": None, "ifood": None, "ifood_token": None}
+    assert health["rate_limits"] == {"pluggy": None, "ifood": None, "ifood_token": None, "pushinpay": None}
+    pushinpay = served.world.facts["pushinpay"]
+    assert health["pushinpay_charges"] == len(pushinpay.charges)
+    assert health["pushinpay_payouts"] == len(pushinpay.payouts)
     assert http.get("/_sandbox/credentials").json() == served.credentials
 
 

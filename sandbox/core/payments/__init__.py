@@ -1,7 +1,7 @@
 """What the payment gateways of the sandbox share: the checkout that sells through them, and the rules.
 
 A tenant sells producers' products through a checkout (offers, order bumps, coupons, affiliates);
-each order is paid at one gateway (Stripe, Mercado Pago, Asaas, PushinPay), whose package under
+each order is paid at one gateway (the registry's payment platforms), whose package under
 `sandbox/providers/<name>/` turns the order into that gateway's payment, fee, payout and bank
 credit. Shared here, and naming no gateway:
 

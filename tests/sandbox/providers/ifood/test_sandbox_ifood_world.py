@@ -212,7 +212,8 @@ def test_zero_rates_give_a_clean_world() -> None:
             unlisted_settlement_rate=0,
         )
     )
-    assert set(world.status_counts()) == set(STATUSES)
+    assert world.facts["ifood"].statuses == STATUSES
+    assert set(world.status_counts()) == {s for facts in world.facts.values() for s in facts.statuses}
     assert world.status_counts()["divergent"] == world.status_counts()["cancelled"] == 0
     assert world.status_counts()["sales_only"] == 0
     assert {fate for b in world.facts["ifood"].batches for fate in [b.fate]} <= {
