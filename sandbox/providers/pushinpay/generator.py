@@ -119,7 +119,6 @@ class _Draft:
     """A charge while the generator decides its fate: its raw draws, then the flags the rates (and floors) set."""
 
     account: PushinpayAccount
-    cat: Catalogue
     order: CheckoutOrder
     charge_id: str
     pix_id: str
@@ -292,7 +291,6 @@ class PushinpayGenerator:
         delta = rng.randint(2, 500) * (1 if rng.random() < 0.5 else -1)
         return _Draft(
             account=account,
-            cat=cat,
             order=order,
             charge_id=uuid4(rng),
             pix_id=uuid4(rng).upper(),

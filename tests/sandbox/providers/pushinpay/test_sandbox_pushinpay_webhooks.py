@@ -1,10 +1,10 @@
 """PushinPay's notifications: one per status change, authenticated by the account's token in
 `x-pushinpay-token`, JSON or form-encoded, each saying when (in world time) PushinPay sent it.
 
-PushinPay signs nothing (no HMAC, no timestamp) and publishes no client library in Python (nor any
-other language: github.com/Pushin-Pay holds only a profile README), so there is no official SDK to
-verify with or to point at the sandbox: the receiver below checks the scheme as PushinPay defines
-it, a constant-time comparison of the header with the account's webhook token.
+PushinPay signs nothing (no HMAC, no timestamp) and publishes no official client library (the
+`pushinpay` package on PyPI is a third-party wrapper), so there is no official SDK to verify with or
+to point at the sandbox: the receiver below checks the scheme as PushinPay defines it, a
+constant-time comparison of the header with the account's webhook token.
 """
 
 from __future__ import annotations
