@@ -19,6 +19,7 @@ from sandbox.providers.ifood.platform import IFOOD
 from sandbox.providers.mercadopago.platform import MERCADOPAGO
 from sandbox.providers.pluggy.platform import PLUGGY
 from sandbox.providers.stripe.platform import STRIPE
+from sandbox.providers.pushinpay.platform import PUSHINPAY
 
 PLATFORMS: tuple[SandboxPlatform, ...] = (
     PLUGGY,
@@ -26,6 +27,7 @@ PLATFORMS: tuple[SandboxPlatform, ...] = (
     STRIPE,
     ASAAS,
     MERCADOPAGO,
+    PUSHINPAY,
 )
 BANK = PLUGGY.name
 STORES = IFOOD.name

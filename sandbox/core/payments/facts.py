@@ -104,7 +104,7 @@ class PaymentFacts:
     installments: int  # the order's installment count (a gateway paying per installment: the plan's count on each)
     status: str  # canonical: one of CANONICAL_STATUSES
     gross: Decimal
-    fee: Decimal  # the gateway's own fee as it reports it (PushinPay: the contracted fee)
+    fee: Decimal  # the gateway's own fee as it reports it (one that reports none: the contracted fee)
     split_withheld: Decimal  # parts the gateway paid to others on the tenant's instruction
     paid_at: datetime | None
     expected_release: date | None  # R
