@@ -18,8 +18,8 @@ from sandbox.providers.asaas.platform import ASAAS
 from sandbox.providers.ifood.platform import IFOOD
 from sandbox.providers.mercadopago.platform import MERCADOPAGO
 from sandbox.providers.pluggy.platform import PLUGGY
-from sandbox.providers.stripe.platform import STRIPE
 from sandbox.providers.pushinpay.platform import PUSHINPAY
+from sandbox.providers.stripe.platform import STRIPE
 
 PLATFORMS: tuple[SandboxPlatform, ...] = (
     PLUGGY,

@@ -145,13 +145,14 @@ class World:
 
     @property
     def statuses(self) -> tuple[str, ...]:
-        """Every ground-truth status of every platform, in registry then display order."""
-        return tuple(status for facts in self.facts.values() for status in facts.statuses)
+        """Every ground-truth status of every platform, in registry then display order, each once
+        (the gateways share theirs)."""
+        return tuple(dict.fromkeys(status for facts in self.facts.values() for status in facts.statuses))
 
     @property
     def reasons(self) -> tuple[tuple[str, str | None], ...]:
-        """Every (status, reason) pair of every platform's rules, in registry then rule order."""
-        return tuple(pair for facts in self.facts.values() for pair in facts.reasons)
+        """Every (status, reason) pair of every platform's rules, in registry then rule order, each once."""
+        return tuple(dict.fromkeys(pair for facts in self.facts.values() for pair in facts.reasons))
 
     def ground_truth(self) -> list[dict[str, Any]]:
         """Every platform's ground-truth rows, in registry order (docs/sandbox-world.md, "Ground truth")."""

@@ -13,14 +13,12 @@ class extends it with what its fake API serves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
-from sandbox.core.payments.checkout import CheckoutOrder, SplitRate
+from sandbox.core.payments.checkout import CheckoutOrder
 
 CANONICAL_STATUSES = ("pending", "paid", "failed", "expired", "refunded", "charged_back")
 # the statuses of docs/payment-reconciliation-rules.md, in display order, and its (status, reason) rows
@@ -142,68 +140,3 @@ class CreditFacts:
     transaction_id: str
     date: date
     amount: Decimal
-
-
-@dataclass
-class GatewayFacts:
-    """The generic half of a gateway's `PlatformFacts`: its ground truth from the rules document.
-
-    A gateway's facts class extends it (a dataclass) with what its API serves and implements
-    `tenant_credentials` and `digest_parts`. `fee_schedules` and `split_rates` are the tenants'
-    contracts (what `World.contracts()` exports for the warehouse's control tables).
-    """
-
-    platform: str
-    as_of: date
-    payments: Sequence[PaymentFacts]
-    payouts: Sequence[PayoutFacts]
-    credits: Sequence[CreditFacts]
-    fee_schedules: Sequence[FeeScheduleRow]
-    split_rates: Sequence[SplitRate]
-    tolerances: Tolerances = field(default_factory=Tolerances)
-    # the split model's part the gateway's withheld split is compared with (rules doc, "Splits")
-    withheld_part: str = "platform_fee"
-
-    statuses: tuple[str, ...] = STATUSES
-    reasons: tuple[tuple[str, str | None], ...] = REASONS
-
-    @property
-    def truth_columns(self) -> tuple[str, ...]:
-        from sandbox.core.payments.truth import TRUTH_COLUMNS
-
-        return TRUTH_COLUMNS
-
-    @cached_property
-    def _truth(self) -> tuple[dict[str, Any], ...]:
-        from sandbox.core.payments.truth import payment_truth
-
-        rows = payment_truth(
-            self.payments,
-            self.payouts,
-            self.credits,
-            as_of=self.as_of,
-            tolerances=self.tolerances,
-            split_rates=self.split_rates,
-            fee_schedules=self.fee_schedules,
-            withheld_part=self.withheld_part,
-        )
-        return tuple(rows)
-
-    def ground_truth(self) -> list[dict[str, Any]]:
-        return [dict(row) for row in self._truth]
-
-    def summary(self) -> dict[str, int]:
-        return {"payments": len(self.payments), "payouts": len(self.payouts)}
-
-    def contract_rows(self) -> Mapping[str, list[dict[str, Any]]]:
-        """The tenants' contracts with this gateway, as control-table rows."""
-        return {
-            "fee_schedules": [row.to_dict() for row in self.fee_schedules],
-            "split_rates": [row.to_dict() for row in self.split_rates],
-        }
-
-    def generic_digest_parts(self) -> Iterator[str]:
-        for p in self.payments:
-            yield repr((p.payment_id, p.order.order_id, p.status, p.gross, p.fee, p.split_withheld, p.payout_id))
-        for x in self.payouts:
-            yield repr((x.payout_id, x.amount, x.date))

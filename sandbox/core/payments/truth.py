@@ -274,6 +274,8 @@ def payment_truth(
             raise ValueError(f"{p.platform} payment {p.payment_id} names payout {p.payout_id}, which is not stated")
         verdict = verdicts.get(payout.payout_id) if payout is not None else None
         status, reason, rule = _status(p, payout, verdict, as_of=as_of, grace=tolerances.grace_days)
+        took_money = p.status in TOOK_MONEY  # else nothing was charged, kept or withheld: amounts 0
+        zero = Decimal("0.00")
         credit = verdict.credit if verdict is not None and verdict.kind == "matched" else None
         row: dict[str, Any] = {
             "platform": p.platform,
@@ -285,9 +287,9 @@ def payment_truth(
             "installments": p.installments,
             "payment_status": p.status,
             "gross_amount": p.gross,
-            "fee_amount": p.fee,
-            "split_withheld_amount": p.split_withheld,
-            "net_amount": p.net,
+            "fee_amount": p.fee if took_money else zero,
+            "split_withheld_amount": p.split_withheld if took_money else zero,
+            "net_amount": p.net if took_money else zero,
             "expected_release_date": p.expected_release,
             "payout_id": p.payout_id,
             "payout_amount": payout.amount if payout else None,

@@ -18,7 +18,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sandbox.core.parties import Tenant
-from sandbox.core.payments.facts import GatewayFacts, PaymentFacts
+from sandbox.core.payments.facts import PaymentFacts
+from sandbox.core.payments.gateway import GatewayFacts
 from sandbox.core.payments.payouts import credit_facts
 from sandbox.core.platform import PostedBank
 from sandbox.providers.asaas import NAME
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 @dataclass
 class AsaasFacts(GatewayFacts):
     """Asaas's part of a world (the `PlatformFacts` of sandbox.core.platform)."""
+
+    # its withheld split (split[] / split_rules) carries the affiliate commission (rules doc, "Splits")
+    withheld_part: str = "affiliate_commission"
 
     accounts: tuple[AsaasAccount, ...] = ()
     asaas_payments: tuple[AsaasPayment, ...] = ()

@@ -26,7 +26,8 @@ from typing import Any
 from sandbox.core.ids import digits_only
 from sandbox.core.parties import Tenant
 from sandbox.core.payments.checkout import SplitRate
-from sandbox.core.payments.facts import CreditFacts, FeeScheduleRow, GatewayFacts, PaymentFacts, PayoutFacts
+from sandbox.core.payments.facts import CreditFacts, FeeScheduleRow, PaymentFacts, PayoutFacts
+from sandbox.core.payments.gateway import GatewayFacts
 from sandbox.providers.mercadopago import NAME
 from sandbox.providers.mercadopago.knobs import MercadoPagoKnobs
 from sandbox.providers.mercadopago.records import Account, Application, Payment

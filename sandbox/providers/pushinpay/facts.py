@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.core.parties import Tenant
-from sandbox.core.payments.facts import GatewayFacts
+from sandbox.core.payments.gateway import GatewayFacts
 from sandbox.providers.pushinpay import NAME
 from sandbox.providers.pushinpay.records import PixCharge, PushinpayAccount
 
@@ -27,6 +27,9 @@ class PushinpayFacts(GatewayFacts):
     Lookups: `charge_by_id` (lower-case id), `account_by_token`, `account_by_name`,
     `charges_by_account`.
     """
+
+    # its withheld split (split[] / split_rules) carries the affiliate commission (rules doc, "Splits")
+    withheld_part: str = "affiliate_commission"
 
     accounts: tuple[PushinpayAccount, ...] = ()
     charges: tuple[PixCharge, ...] = ()

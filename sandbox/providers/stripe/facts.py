@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from sandbox.core.parties import Tenant
-from sandbox.core.payments.facts import GatewayFacts
+from sandbox.core.payments.gateway import GatewayFacts
 from sandbox.providers.stripe.records import BalanceTransaction, Charge, Payout, StripeAccount
 
 
