@@ -91,6 +91,8 @@ class Shape:
             "days": self.days,
             "orders_per_day": self.orders_per_day,
             "bank_noise_per_day": BANK_NOISE_PER_DAY,
+            # iFood's benchmark: the other platforms that sell (the gateways) sell nothing here
+            **{k: 0 for k in WorldConfig.knob_names() if k.endswith("_orders_per_day") and k != "orders_per_day"},
         }
 
     @property
@@ -179,7 +181,7 @@ def load(url: str, shape: Shape) -> int:
     world = World(config)
     orders = len(world.facts["ifood"].orders)
     log(f"generated the world: {orders:,} orders, {shape} ({time.perf_counter() - started:.1f}s)")
-    store_truth(url, world.ground_truth())
+    store_truth(url, world.facts["ifood"].ground_truth())
     with served(server) as base_url:
         register_sandbox_integrations(url, world.credentials(base_url))
         sync_all(url, Interval.for_dates(START, shape.last_day - timedelta(days=1)), HISTORY_LABEL)

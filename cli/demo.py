@@ -195,7 +195,7 @@ class Agreement:
 
 
 def report(url: str, world: World) -> None:
-    truth = {(row["tenant_id"], row["order_id"]): row for row in world.ground_truth()}
+    truth = {(row["tenant_id"], row["order_id"]): row for row in world.facts["ifood"].ground_truth()}
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "select tenant_id, order_id, status, divergence_reason from marts.fct_ifood_order_reconciliation"

@@ -59,7 +59,7 @@ def test_ifood_token_is_cached_and_pages_cover_every_sale_and_event(sandbox) -> 
     merchant = tenant["ifood"]["merchant_ids"][0]
     sales = list(client.sales(merchant, FIRST, LAST))
     events = list(client.financial_events(merchant, FIRST, LAST, size=100))
-    truth = [row for row in world.ground_truth() if row["merchant_id"] == merchant]
+    truth = [row for row in world.facts["ifood"].ground_truth() if row["merchant_id"] == merchant]
     # Orphan orders have events but the Sales API never returns them (sandbox-world.md).
     sold = [row["order_id"] for row in truth if row["reason"] != "orphan_financial_event"]
     assert sorted(s["id"] for s in sales) == sorted(sold)
