@@ -181,14 +181,6 @@ def test_the_holiday_moves_expected_dates_and_a_credit_is_late_only_by_calendar_
     assert any(truth[oid] == ("reconciled", None) for b in gap for oid in b.order_ids)
 
 
-def ifood_status_counts(world: World) -> dict[str, int]:
-    """iFood's ground-truth rows per status (every iFood status, zero when absent): the world's
-    counts also hold the other platforms' rows."""
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update(Counter(row["status"] for row in world.facts["ifood"].ground_truth()))
-    return counts
-
-
 def ifood_reason_counts(world: World) -> Counter:
     return Counter((row["status"], row["reason"]) for row in world.facts["ifood"].ground_truth())
 
