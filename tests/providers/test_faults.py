@@ -74,6 +74,8 @@ class ProviderCase:
     meaningful_404: str  # a path whose 404, in the provider's own body, means something
     download: str | None = None  # pre-signed downloads (files), if the provider has any
     download_money_column: str | None = None
+    # Gateways list one credentials entry per account (`{"accounts": [...]}`); which one to sync (None: the entry itself)
+    account: int | None = None
 
     def at(self, template: str, external_ids: dict[str, list[str]]) -> str:
         first = next(iter(external_ids.values()))[0]
@@ -100,6 +102,16 @@ CASES = (
         record_named=rf"record results\[3\], id '{UUID}'",
         stated_total=("/accounts", "total"),
         meaningful_404="/items/{id}",  # 404 = the item is gone
+    ),
+    ProviderCase(
+        name="mercadopago",
+        listing="/v1/payments/search",
+        money_field="transaction_amount",
+        required_field="date_last_updated",
+        record_named=r"record results\[3\], id \d+",
+        stated_total=("/v1/payments/search", "paging.total"),  # 999999 > the offset cap: split, halves fall short
+        meaningful_404="/users/me",  # 404 = the token's account is gone
+        account=0,
     ),
 )
 
@@ -184,7 +196,7 @@ FAULT_CLASSES: dict[str, FaultClass] = {
     "html_404_where_404_means_something": lambda c: Scenario(
         _on(c.meaningful_404, {"status": 404, "raw_body": HTML, "content_type": "text/html"}),
         ResponseShapeError,
-        r"answered 404 with a body that is not \w+'s error envelope, so not its documented 404 \(text/html",
+        r"answered 404 with a body that is not [\w ]+'s error envelope, so not its documented 404 \(text/html",
     ),
     "truncated_json": lambda c: Scenario(_on(c.listing, {"truncate": "body"}), ResponseShapeError, "truncated JSON"),
     "malformed_amount_in_a_record": lambda c: Scenario(
@@ -274,8 +286,14 @@ class Waits(list[float]):
         self.append(seconds)
 
 
+def entry(case: ProviderCase, sandbox: Sandbox) -> dict[str, Any]:
+    """The tenant's credentials entry for `case` (one account's, for providers with one entry per account)."""
+    found = sandbox.tenant[case.name]
+    return found if case.account is None else found["accounts"][case.account]
+
+
 def external_ids(case: ProviderCase, sandbox: Sandbox) -> dict[str, list[str]]:
-    return {f: list(sandbox.tenant[case.name][f]) for f in provider_class(case.name).external_id_fields}
+    return {f: list(entry(case, sandbox)[f]) for f in provider_class(case.name).external_id_fields}
 
 
 def sync(
@@ -290,7 +308,7 @@ def sync(
 ) -> None:
     """Register the tenant's integration for `case` and run one real sync over the world's days."""
     cls = provider_class(case.name)
-    credentials = {f: sandbox.tenant[case.name][f] for f in cls.credential_fields}
+    credentials = {f: entry(case, sandbox)[f] for f in cls.credential_fields}
     if secret is not None:
         credentials[cls.secret_fields[0]] = secret  # the provider's (first) secret: client_secret, secret_key, …
     with psycopg.connect(url) as conn:
