@@ -7,6 +7,10 @@ misbehaviour is the sandbox's own fault injection (`sandbox/core/control.py`), s
 side is replaced. The sandbox refuses a request without `access_token` (401) or `User-Agent` (400),
 so every successful sync also shows both headers were sent.
 
+These tests replace the stand-in of Asaas's API the client was first tested against; the listing
+answers of the wrong shape (an empty object, a message, a list, HTML, truncated JSON, a malformed
+amount) are the fault suite's (`tests/providers/test_faults.py -k asaas`).
+
 The world is the client tests' (`served_clients.CONFIG`) with more Asaas orders, so the payments
 listing of every account takes three pages of 100.
 """
@@ -178,6 +182,24 @@ def test_split_lines_name_their_split_and_the_payment_is_read_from_its_own_lines
     assert all("splitId" not in line for line in lines if line not in split_lines)
     landed_payments = {r.external_id for r in landed[PAYMENTS_TABLE]}
     assert {line["paymentId"] for line in split_lines} <= landed_payments
+
+
+def test_a_split_line_naming_a_payment_this_key_cannot_read_reads_nothing(sandbox) -> None:
+    """A split's line may name the other account's payment (the recipient's side of a split): the
+    provider lands the line and reads no payment for it; a by-id read would be a 404 here."""
+    base_url, f, name = sandbox[0], facts(sandbox), account(sandbox)["name"]
+    with_payment = [i for i in f.statements[name] if i.payment_id]
+    nth = next(k for k, i in enumerate(with_payment) if i.split_id)
+    others = f.payments_by_account[account(sandbox, 1)["name"]][0].payment_id
+    inject(
+        base_url, "asaas", "/v3/financialTransactions", {"corrupt": {"path": "paymentId", "value": others, "nth": nth}}
+    )
+    clear_requests(base_url)
+    landed = sync(sandbox)
+    line = next(r for r in landed[STATEMENT_TABLE] if r.external_id == with_payment[nth].item_id)
+    assert line.keys == {"payment_id": others} and decimals(line)["splitId"] == with_payment[nth].split_id
+    assert not [path for path, _ in asked(base_url) if path.startswith("/v3/payments/")]
+    assert others not in {r.external_id for r in landed[PAYMENTS_TABLE]}
 
 
 def test_a_sync_asks_the_account_then_pages_each_listing_with_the_dates(sandbox) -> None:
