@@ -438,7 +438,9 @@ class AsaasStory:
                     r = p.refunded_at
                     text = f"Estorno de cobrança - {label}"
                     entries.append((r, 0, "PAYMENT_REVERSAL", -p.value, p.payment_id, text, None))
-                    entries.append((r, 1, "PAYMENT_FEE_REVERSAL", p.fee, p.payment_id, f"Estorno de taxa - {label}", None))
+                    entries.append(
+                        (r, 1, "PAYMENT_FEE_REVERSAL", p.fee, p.payment_id, f"Estorno de taxa - {label}", None)
+                    )
                     if p.split:
                         text = f"Estorno de split de pagamento - {label}"
                         split = (p.split.fixed_value, p.payment_id, text, p.split.split_id)
