@@ -74,7 +74,8 @@ class ProviderCase:
     meaningful_404: str  # a path whose 404, in the provider's own body, means something
     download: str | None = None  # pre-signed downloads (files), if the provider has any
     download_money_column: str | None = None
-    # Gateways list one credentials entry per account (`{"accounts": [...]}`); which one to sync (None: the entry itself)
+    # Where the tenant's credentials list one integration per store account
+    # (`{"accounts": [{…}, …]}`), the entry the case syncs; None: they are one integration.
     account: int | None = None
 
     def at(self, template: str, external_ids: dict[str, list[str]]) -> str:
@@ -102,6 +103,16 @@ CASES = (
         record_named=rf"record results\[3\], id '{UUID}'",
         stated_total=("/accounts", "total"),
         meaningful_404="/items/{id}",  # 404 = the item is gone
+    ),
+    ProviderCase(
+        name="asaas",
+        listing="/v3/payments",
+        money_field="netValue",  # `value` is also in each payment's discount, fine and interest
+        required_field="billingType",  # `status` is also in its split, refunds and chargeback
+        record_named=r"record data\[3\], id 'pay_\w+'",
+        stated_total=("/v3/payments", "totalCount"),
+        meaningful_404="/v3/myAccount/commercialInfo/",  # 404 = the key's account is not reachable
+        account=0,
     ),
     ProviderCase(
         name="mercadopago",
@@ -286,14 +297,14 @@ class Waits(list[float]):
         self.append(seconds)
 
 
-def entry(case: ProviderCase, sandbox: Sandbox) -> dict[str, Any]:
-    """The tenant's credentials entry for `case` (one account's, for providers with one entry per account)."""
-    found = sandbox.tenant[case.name]
-    return found if case.account is None else found["accounts"][case.account]
+def integration_entry(case: ProviderCase, sandbox: Sandbox) -> dict[str, Any]:
+    """The tenant's credentials and ids for `case`: the whole entry, or its `accounts[case.account]`."""
+    entry = sandbox.tenant[case.name]
+    return entry if case.account is None else entry["accounts"][case.account]
 
 
 def external_ids(case: ProviderCase, sandbox: Sandbox) -> dict[str, list[str]]:
-    return {f: list(entry(case, sandbox)[f]) for f in provider_class(case.name).external_id_fields}
+    return {f: list(integration_entry(case, sandbox)[f]) for f in provider_class(case.name).external_id_fields}
 
 
 def sync(
@@ -308,7 +319,7 @@ def sync(
 ) -> None:
     """Register the tenant's integration for `case` and run one real sync over the world's days."""
     cls = provider_class(case.name)
-    credentials = {f: entry(case, sandbox)[f] for f in cls.credential_fields}
+    credentials = {f: integration_entry(case, sandbox)[f] for f in cls.credential_fields}
     if secret is not None:
         credentials[cls.secret_fields[0]] = secret  # the provider's (first) secret: client_secret, secret_key, …
     with psycopg.connect(url) as conn:
