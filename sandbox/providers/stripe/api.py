@@ -69,10 +69,20 @@ EXPANDABLE: dict[str, tuple[str, ...]] = {
 }
 
 
+# The error code Stripe gives with a status, where one status has one usual code: a 404 is an object
+# that does not exist for this key ("The requested resource doesn't exist", docs.stripe.com/api/errors;
+# `resource_missing`: "Either the resource does not exist, or an ID for a different resource has been
+# provided", docs.stripe.com/error-codes), a 429 is `rate_limit` (docs.stripe.com/error-codes,
+# docs.stripe.com/rate-limits). [OFFICIAL] Other statuses carry no code by default.
+STATUS_CODES = {404: "resource_missing", 429: "rate_limit"}
+
+
 def error_body(status: int, message: str) -> dict[str, Any]:
-    """Stripe's error envelope for a status alone (what an injected fault answers by default)."""
+    """Stripe's error envelope for a status alone (what an injected fault answers by default), with
+    the error code Stripe gives with that status (`STATUS_CODES`) where it has a usual one."""
     kind = "api_error" if status >= 500 else "invalid_request_error"
-    return {"error": {"message": message, "type": kind}}
+    code = STATUS_CODES.get(status)
+    return {"error": {"code": code, "message": message, "type": kind} if code else {"message": message, "type": kind}}
 
 
 def stripe_error(
