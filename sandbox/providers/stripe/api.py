@@ -205,11 +205,13 @@ class StripeApi:
             routes.append(Route(f"/v1/{path}/{{id}}", self._endpoint(f"GET /v1/{path}/:id", self._getter(kind))))
 
         async def unrecognized(request: Request, exc: Exception) -> Response:
-            return stripe_error(
+            response = stripe_error(
                 404,
                 f"Unrecognized request URL ({request.method}: {request.url.path}). Please see "
                 "https://stripe.com/docs or we can help at https://support.stripe.com/.",
             )
+            self._stamp(response)
+            return response
 
         return Starlette(routes=routes, exception_handlers={HTTPException: unrecognized})
 
@@ -217,6 +219,12 @@ class StripeApi:
         self, endpoint: str, handler: Callable[[Request, StripeAccount], Awaitable[Response]]
     ) -> Callable[[Request], Awaitable[Response]]:
         async def serve(request: Request) -> Response:
+            response = await answer(request)
+            self._stamp(response)
+            response.headers["Stripe-Version"] = request.headers.get("stripe-version", API_VERSION)
+            return response
+
+        async def answer(request: Request) -> Response:
             key = _presented_key(request)
             client = key or (request.client.host if request.client else "unknown")
             refusal = self.limiter.hit(endpoint, client)
@@ -229,14 +237,17 @@ class StripeApi:
                 shown = f"{key[:8]}{'*' * max(0, len(key) - 12)}{key[-4:]}" if len(key) > 12 else key
                 return stripe_error(401, f"Invalid API Key provided: {shown}")
             try:
-                response = await handler(request, account)
+                return await handler(request, account)
             except _Reply as exc:
-                response = exc.response
-            response.headers["Request-Id"] = f"req_{self._ids.getrandbits(64):016x}"
-            response.headers["Stripe-Version"] = request.headers.get("stripe-version", API_VERSION)
-            return response
+                return exc.response
 
         return serve
+
+    def _stamp(self, response: Response) -> None:
+        """`Request-Id` on every answer, errors (401, 404, 429) included: "Each API request has an
+        associated request identifier. You can find this value in the response headers, under
+        `Request-Id`" (docs.stripe.com/api/request_ids). [OFFICIAL]"""
+        response.headers["Request-Id"] = f"req_{self._ids.getrandbits(64):016x}"
 
     # --------------------------------------------------------------------------- endpoints
 
