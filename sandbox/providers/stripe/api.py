@@ -72,9 +72,10 @@ EXPANDABLE: dict[str, tuple[str, ...]] = {
 # The error code Stripe gives with a status, where one status has one usual code: a 404 is an object
 # that does not exist for this key ("The requested resource doesn't exist", docs.stripe.com/api/errors;
 # `resource_missing`: "Either the resource does not exist, or an ID for a different resource has been
-# provided", docs.stripe.com/error-codes), a 429 is `rate_limit` (docs.stripe.com/error-codes,
-# docs.stripe.com/rate-limits). [OFFICIAL] Other statuses carry no code by default.
-STATUS_CODES = {404: "resource_missing", 429: "rate_limit"}
+# provided", docs.stripe.com/error-codes). [OFFICIAL] Other statuses carry no code by default; a 429
+# in particular has none since API version 2015-09-08 ("Rate-limited requests now return an HTTP 429
+# error, no longer including the rate_limit field", docs.stripe.com/changelog/2015-09-08). [OFFICIAL]
+STATUS_CODES = {404: "resource_missing"}
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -229,7 +230,7 @@ class StripeApi:
             client = key or (request.client.host if request.client else "unknown")
             refusal = self.limiter.hit(endpoint, client)
             if refusal is not None:
-                return stripe_error(429, TOO_MANY, code="rate_limit", headers={"Retry-After": str(refusal.reset_s)})
+                return stripe_error(429, TOO_MANY, headers={"Retry-After": str(refusal.reset_s)})
             if not key:
                 return stripe_error(401, NO_KEY, headers={"WWW-Authenticate": 'Basic realm="Stripe"'})
             account = self.facts.account_by_key.get(key)
