@@ -36,8 +36,11 @@ nothing public settles it):
   the sandbox writes midnight São Paulo (03:00 UTC), so the date is the same read in UTC or in
   São Paulo. [CHOICE; Stripe writes midnight UTC: 3P, the airbyte listing above]
 - Rate limit: 25 requests per second in test mode (100 live). The sandbox counts 1,500 per
-  minute per key and endpoint; over it: 429 with code `rate_limit`. [OFFICIAL: docs.stripe.com/
-  rate-limits; the 429 body's wording is 3P]
+  minute per key and endpoint; over it: 429 in the envelope without a code (none since API
+  version 2015-09-08: "no longer return a `rate_limit` error code", docs.stripe.com/changelog/
+  2015-09-08). [OFFICIAL: docs.stripe.com/rate-limits, the changelog; the 429 message is 3P]
+- Every answer, errors included, carries a `Request-Id` header. [OFFICIAL: docs.stripe.com/api/
+  request_ids]
 - Webhooks: `Stripe-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "{t}.{body}" keyed with the
   whsec_ secret as UTF-8>`; events `{"id": "evt_…", "object": "event", "api_version", "created",
   "data": {"object"}, "livemode", "pending_webhooks", "request": {"id", "idempotency_key"},

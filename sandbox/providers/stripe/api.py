@@ -69,10 +69,21 @@ EXPANDABLE: dict[str, tuple[str, ...]] = {
 }
 
 
+# The error code Stripe gives with a status, where one status has one usual code: a 404 is an object
+# that does not exist for this key ("The requested resource doesn't exist", docs.stripe.com/api/errors;
+# `resource_missing`: "Either the resource does not exist, or an ID for a different resource has been
+# provided", docs.stripe.com/error-codes). [OFFICIAL] Other statuses carry no code by default; a 429
+# in particular has none since API version 2015-09-08 ("Rate-limited requests now return an HTTP 429
+# error, no longer including the rate_limit field", docs.stripe.com/changelog/2015-09-08). [OFFICIAL]
+STATUS_CODES = {404: "resource_missing"}
+
+
 def error_body(status: int, message: str) -> dict[str, Any]:
-    """Stripe's error envelope for a status alone (what an injected fault answers by default)."""
+    """Stripe's error envelope for a status alone (what an injected fault answers by default), with
+    the error code Stripe gives with that status (`STATUS_CODES`) where it has a usual one."""
     kind = "api_error" if status >= 500 else "invalid_request_error"
-    return {"error": {"message": message, "type": kind}}
+    code = STATUS_CODES.get(status)
+    return {"error": {"code": code, "message": message, "type": kind} if code else {"message": message, "type": kind}}
 
 
 def stripe_error(
@@ -195,11 +206,13 @@ class StripeApi:
             routes.append(Route(f"/v1/{path}/{{id}}", self._endpoint(f"GET /v1/{path}/:id", self._getter(kind))))
 
         async def unrecognized(request: Request, exc: Exception) -> Response:
-            return stripe_error(
+            response = stripe_error(
                 404,
                 f"Unrecognized request URL ({request.method}: {request.url.path}). Please see "
                 "https://stripe.com/docs or we can help at https://support.stripe.com/.",
             )
+            self._stamp(response)
+            return response
 
         return Starlette(routes=routes, exception_handlers={HTTPException: unrecognized})
 
@@ -207,11 +220,17 @@ class StripeApi:
         self, endpoint: str, handler: Callable[[Request, StripeAccount], Awaitable[Response]]
     ) -> Callable[[Request], Awaitable[Response]]:
         async def serve(request: Request) -> Response:
+            response = await answer(request)
+            self._stamp(response)
+            response.headers["Stripe-Version"] = request.headers.get("stripe-version", API_VERSION)
+            return response
+
+        async def answer(request: Request) -> Response:
             key = _presented_key(request)
             client = key or (request.client.host if request.client else "unknown")
             refusal = self.limiter.hit(endpoint, client)
             if refusal is not None:
-                return stripe_error(429, TOO_MANY, code="rate_limit", headers={"Retry-After": str(refusal.reset_s)})
+                return stripe_error(429, TOO_MANY, headers={"Retry-After": str(refusal.reset_s)})
             if not key:
                 return stripe_error(401, NO_KEY, headers={"WWW-Authenticate": 'Basic realm="Stripe"'})
             account = self.facts.account_by_key.get(key)
@@ -219,14 +238,17 @@ class StripeApi:
                 shown = f"{key[:8]}{'*' * max(0, len(key) - 12)}{key[-4:]}" if len(key) > 12 else key
                 return stripe_error(401, f"Invalid API Key provided: {shown}")
             try:
-                response = await handler(request, account)
+                return await handler(request, account)
             except _Reply as exc:
-                response = exc.response
-            response.headers["Request-Id"] = f"req_{self._ids.getrandbits(64):016x}"
-            response.headers["Stripe-Version"] = request.headers.get("stripe-version", API_VERSION)
-            return response
+                return exc.response
 
         return serve
+
+    def _stamp(self, response: Response) -> None:
+        """`Request-Id` on every answer, errors (401, 404, 429) included: "Each API request has an
+        associated request identifier. You can find this value in the response headers, under
+        `Request-Id`" (docs.stripe.com/api/request_ids). [OFFICIAL]"""
+        response.headers["Request-Id"] = f"req_{self._ids.getrandbits(64):016x}"
 
     # --------------------------------------------------------------------------- endpoints
 

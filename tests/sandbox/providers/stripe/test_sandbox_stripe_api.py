@@ -332,7 +332,10 @@ def test_auth_bearer_basic_and_refusals(http: httpx.Client, served: Served) -> N
     assert other.account_id != _account_id(served)
     hidden = http.get(f"/stripe/v1/charges/{other.charge_id}", headers=auth(key))
     assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "resource_missing"
-    assert http.get("/stripe/v1/customers", headers=auth(key)).status_code == 404
+    unknown = http.get("/stripe/v1/customers", headers=auth(key))
+    assert unknown.status_code == 404
+    for answer in (none, bad, hidden, unknown):  # every answer names its request, refusals included
+        assert answer.headers["request-id"].startswith("req_")
 
 
 def test_credentials_are_one_account_per_store(served: Served) -> None:
@@ -364,10 +367,9 @@ def test_rate_limit_answers_stripe_s_429_per_key_and_endpoint() -> None:
             codes = [http.get("/stripe/v1/charges", headers=auth(key)).status_code for _ in range(3)]
             assert codes == [200, 200, 429]
             refused = http.get("/stripe/v1/charges", headers=auth(key))
-            assert refused.json() == {
+            assert refused.headers["request-id"].startswith("req_")
+            assert refused.json() == {  # no `rate_limit` code on a 429 since API version 2015-09-08
                 "error": {
-                    "code": "rate_limit",
-                    "doc_url": "https://stripe.com/docs/error-codes/rate-limit",
                     "message": "Request rate limit exceeded. Learn more about rate limits here "
                     "https://stripe.com/docs/rate-limits.",
                     "type": "invalid_request_error",
@@ -386,7 +388,15 @@ def test_an_injected_fault_answers_in_stripe_s_envelope(http: httpx.Client, serv
     fault = {"provider": "stripe", "path_prefix": "/v1/payouts", "responses": [{"status": 500}]}
     assert http.post("/_sandbox/faults", json=fault).status_code == 201
     reply = http.get("/stripe/v1/payouts", headers=auth(_key(served)))
-    assert reply.status_code == 500 and reply.json()["error"]["type"] == "api_error"
+    assert reply.status_code == 500 and reply.json()["error"] == {
+        "message": "Fault injected by the sandbox",
+        "type": "api_error",
+    }
+    # A 404 alone is Stripe's usual 404: an object this key cannot reach.
+    fault = {"provider": "stripe", "path_prefix": "/v1/payouts", "responses": [{"status": 404}]}
+    assert http.post("/_sandbox/faults", json=fault).status_code == 201
+    missing = http.get("/stripe/v1/payouts", headers=auth(_key(served)))
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "resource_missing"
 
 
 def test_timestamps_are_unix_seconds_of_the_story(http: httpx.Client, served: Served) -> None:
