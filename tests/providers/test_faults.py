@@ -131,6 +131,8 @@ CASES = (
         stated_total=("/v1/payments/search", "paging.total"),  # 999999 > the offset cap: split, halves fall short
         meaningful_404="/users/me",  # 404 = the token's account is gone
         account=0,
+    ),
+    ProviderCase(
         name="stripe",
         listing="/v1/charges",
         money_field="amount",
