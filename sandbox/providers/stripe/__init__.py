@@ -32,9 +32,9 @@ nothing public settles it):
   an `application_fee` fee detail of the connected account's charge. [OFFICIAL: stripe-python
   `_balance_transaction.py`; reference §2.3–2.4; 3P fixture application_fee 105 + stripe_fee 152]
 - Money: integer minor units (centavos), currency `brl`. [OFFICIAL]
-- `available_on` and `arrival_date` are dates Stripe writes as a Unix timestamp at midnight;
-  the sandbox writes midnight São Paulo (03:00 UTC), so the date is the same read in UTC or in
-  São Paulo. [CHOICE; Stripe writes midnight UTC: 3P, the airbyte listing above]
+- `available_on` and `arrival_date` are dates Stripe writes as the Unix timestamp of their
+  midnight UTC; their date is the UTC date of the timestamp (docs/payment-reconciliation-rules.md
+  reads them so). [3P: the airbyte listing above; consistent with Stripe's dashboard dates]
 - Rate limit: 25 requests per second in test mode (100 live). The sandbox counts 1,500 per
   minute per key and endpoint; over it: 429 in the envelope without a code (none since API
   version 2015-09-08: "no longer return a `rate_limit` error code", docs.stripe.com/changelog/

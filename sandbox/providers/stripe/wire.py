@@ -1,7 +1,7 @@
 """Stripe's JSON objects, rendered from the records as of a moment (`at`).
 
 Money is integer centavos; timestamps are Unix seconds; the date fields (`available_on`,
-`arrival_date`) are midnight São Paulo of their date (see the package docstring). Objects carry
+`arrival_date`) are midnight UTC of their date (see the package docstring). Objects carry
 Stripe's own fields, nulls included, as stripe-python 16.1.0's resource classes list them. A
 snapshot as of `at` shows what was true then: a charge refunded later is not `refunded` in its
 `charge.succeeded` event; a payout is `pending` when created, `paid` once its arrival day is past.
@@ -9,7 +9,7 @@ snapshot as of `at` shows what was true then: a charge refunded later is not `re
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sandbox.providers.stripe.generator import sp_date, sp_midnight
@@ -23,7 +23,8 @@ def ts(moment: datetime) -> int:
 
 
 def day_ts(day: date) -> int:
-    return ts(sp_midnight(day))
+    """A date field (`available_on`, `arrival_date`): the Unix timestamp of its midnight UTC, as Stripe writes them."""
+    return ts(datetime.combine(day, time(), UTC))
 
 
 def balance_transaction(t: BalanceTransaction, at: datetime) -> dict[str, Any]:

@@ -180,10 +180,10 @@ def test_the_landed_money_is_the_worlds_to_the_cent(stripe_sandbox: StripeSandbo
             "fee_amount": fee,
             "split_withheld_amount": split,
             "net_amount": gross - fee - split if status in ("paid", "refunded", "charged_back") else ZERO,
-            "expected_release_date": sp_date(txn["available_on"]) if txn else None,
+            "expected_release_date": timestamp(txn["available_on"]).date() if txn else None,  # midnight UTC
             "payout_id": payout_id,
             "payout_amount": to_major_units(payouts[payout_id]["amount"], currency) if payout_id else None,
-            "payout_date": sp_date(payouts[payout_id]["arrival_date"]) if payout_id else None,
+            "payout_date": timestamp(payouts[payout_id]["arrival_date"]).date() if payout_id else None,
             "order_id": charge["metadata"]["order_id"],
             "method": charge["payment_method_details"]["type"],
         }
@@ -200,7 +200,7 @@ def test_the_landed_money_is_the_worlds_to_the_cent(stripe_sandbox: StripeSandbo
     assert set(stated_payouts) == set(payouts)
     for payout_id, payout in payouts.items():
         assert to_major_units(payout["amount"], payout["currency"]) == stated_payouts[payout_id].amount
-        assert sp_date(payout["arrival_date"]) == stated_payouts[payout_id].date
+        assert timestamp(payout["arrival_date"]).date() == stated_payouts[payout_id].date
 
 
 @pytest.mark.parametrize("account", [0, 1])

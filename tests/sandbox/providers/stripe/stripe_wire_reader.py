@@ -44,6 +44,13 @@ def sp_date(unix: int) -> date:
     return datetime.fromtimestamp(unix, UTC).astimezone(SAO_PAULO).date()
 
 
+def utc_date(unix: int) -> date:
+    """A Stripe date field (`available_on`, `arrival_date`): midnight UTC of its date (the rules read its UTC date)."""
+    moment = datetime.fromtimestamp(unix, UTC)
+    assert moment.time() == datetime.min.time(), f"{unix} is not a midnight UTC"
+    return moment.date()
+
+
 def cents(amount: int) -> Decimal:
     return Decimal(amount).scaleb(-2)
 
@@ -62,7 +69,7 @@ def canonical_payments(http: httpx.Client, key: str) -> tuple[dict[str, dict[str
         for t in members:
             if t["type"] != "payout":
                 payout_of[t["id"]] = p["id"]
-        payout_rows[p["id"]] = {"amount": cents(p["amount"]), "date": sp_date(p["arrival_date"])}
+        payout_rows[p["id"]] = {"amount": cents(p["amount"]), "date": utc_date(p["arrival_date"])}
     refunded: dict[str, list[dict[str, Any]]] = {}
     for r in refunds:
         refunded.setdefault(r["charge"], []).append(r)
@@ -95,7 +102,7 @@ def canonical_payments(http: httpx.Client, key: str) -> tuple[dict[str, dict[str
             else Decimal("0.00"),
             "stated_net": cents(txn["net"]) if txn else None,
             "paid_at": datetime.fromtimestamp(c["created"], UTC) if c["status"] == "succeeded" else None,
-            "expected_release": sp_date(txn["available_on"]) if txn else None,
+            "expected_release": utc_date(txn["available_on"]) if txn else None,
             "refunded_at": datetime.fromtimestamp(max(r["created"] for r in its_refunds), UTC) if its_refunds else None,
             "payout_id": payout_of.get(txn["id"]) if txn else None,
         }

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from served_sandbox import TINY, FakeClock, Served
-from stripe_wire_reader import auth, canonical_payments, sp_date, walk
+from stripe_wire_reader import auth, canonical_payments, sp_date, utc_date, walk
 
 from sandbox.core.calendar import SAO_PAULO, is_business_day
 from sandbox.core.money import to_cents
@@ -102,10 +102,10 @@ def test_balance_transactions_state_fee_and_net_exactly(http: httpx.Client, serv
             assert t["amount"] < 0 and t["fee"] == 0 and t["reporting_category"] == "refund"
         elif t["type"] == "payout":
             assert t["amount"] < 0 and t["fee"] == 0 and t["description"] == "STRIPE PAYOUT"
-        # dates: midnight São Paulo of the date, the same date in UTC
+        # dates: midnight UTC of the date
         moment = datetime.fromtimestamp(t["available_on"], UTC)
-        assert moment.astimezone(SAO_PAULO).time() == datetime.min.time()
-        assert moment.date() == sp_date(t["available_on"]) == record.available_on
+        assert moment.time() == datetime.min.time()  # midnight UTC, as Stripe writes date fields
+        assert moment.date() == utc_date(t["available_on"]) == record.available_on
         assert t["status"] == ("available" if record.available_on <= served.world.as_of else "pending")
 
 
@@ -121,7 +121,7 @@ def test_payouts_sum_what_they_paid_out_and_arrive_on_business_days(http: httpx.
             own = [t for t in members if t["type"] == "payout"]
             assert [t["id"] for t in own] == [p["balance_transaction"]] and own[0]["amount"] == -p["amount"]
             assert sum(t["net"] for t in members if t["type"] != "payout") == p["amount"] > 0
-            day = sp_date(p["arrival_date"])
+            day = utc_date(p["arrival_date"])
             assert is_business_day(day) and sp_date(p["created"]) == day
             assert p["status"] == ("paid" if day < as_of else "in_transit")
             assert p["automatic"] is True and p["method"] == "standard" and p["type"] == "bank_account"
