@@ -113,12 +113,14 @@ reported_compared as (
             when platform in ('stripe', 'mercadopago') then 'platform_fee'
             else 'affiliate_commission'
         end as reported_split_part,
-        case
-            when coalesce(split_withheld_amount, 0) = 0 then null
-            when platform in ('stripe', 'mercadopago')
-                then cast(split_withheld_amount - platform_fee as numeric(18, 2))
-            else cast(split_withheld_amount - affiliate_commission as numeric(18, 2))
-        end as split_difference
+        cast(
+            case
+                when coalesce(split_withheld_amount, 0) = 0 then null
+                when platform in ('stripe', 'mercadopago')
+                    then split_withheld_amount - platform_fee
+                else split_withheld_amount - affiliate_commission
+            end as numeric(18, 2)
+        ) as split_difference
     from affiliate_commission_computed
 ),
 
