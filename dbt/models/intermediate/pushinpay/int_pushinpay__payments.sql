@@ -152,14 +152,16 @@ final as (
         1 as installments,
         latest_status as gateway_status,
         payment_status,
-        gross_amount,
-        case
-            when payment_status in ('paid', 'refunded', 'charged_back')
-                then contracted_fee_amount
-            else 0
-        end as fee_amount,
+        cast(gross_amount as numeric(18, 2)) as gross_amount,
+        cast(
+            case
+                when payment_status in ('paid', 'refunded', 'charged_back')
+                    then contracted_fee_amount
+                else 0
+            end as numeric(18, 2)
+        ) as fee_amount,
         'contract' as fee_source,
-        split_withheld_amount,
+        cast(split_withheld_amount as numeric(18, 2)) as split_withheld_amount,
         cast(
             gross_amount
             - case
