@@ -114,6 +114,10 @@ CORRUPTIONS: dict[str, tuple[str, str]] = {
         f"insert into {PAYOUTS} select * from {PAYOUTS} where payout_id = 'po_gw_1'",
         "fail",
     ),
+    "payout_has_date": (
+        f"update {PAYOUTS} set payout_date = null where payout_id = 'tr_gw_1'",
+        "fail",
+    ),
     "payout_verdicts_unique": (
         f"insert into {PAYOUT_VERDICTS} select payout_id, tenant_id, platform, integration_id, payout_amount, "
         "payout_date, payout_deadline, payment_count, 3, 'missing', null, null, null, null, null, candidate_credits, "
