@@ -11,3 +11,11 @@
 {% macro default__to_money(text_expression) -%}
     cast(nullif(trim({{ text_expression }}), '') as numeric(18, 2))
 {%- endmacro %}
+
+{#
+    Money sent in integer minor units (Stripe `amount`, PushinPay `value`: cents) to
+    numeric(18, 2): the JSON integer's exact text divided by 100, never through float.
+#}
+{% macro cents_to_money(text_expression) -%}
+    cast(cast(nullif(trim({{ text_expression }}), '') as numeric) / 100 as numeric(18, 2))
+{%- endmacro %}

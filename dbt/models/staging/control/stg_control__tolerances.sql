@@ -21,6 +21,13 @@ defaults_applied as (
             missing_from_conciliation_days,
             {{ var('missing_from_conciliation_days') }}
         ) as missing_from_conciliation_days,
+        {#- The gateways' fee audit and split comparison (payment-reconciliation-rules.md). #}
+        cast(
+            coalesce(fee_tolerance, {{ var('fee_tolerance') }}) as numeric(18, 2)
+        ) as fee_tolerance,
+        cast(
+            coalesce(split_tolerance, {{ var('split_tolerance') }}) as numeric(18, 2)
+        ) as split_tolerance,
         note,
         updated_by,
         updated_at

@@ -1,0 +1,28 @@
+{#
+    Time helpers for the payment gateways (docs/payment-reconciliation-rules.md: "Dates are São
+    Paulo business dates of the timestamps the gateways give").
+#}
+
+{#- A Unix timestamp in seconds (Stripe `created`, `arrival_date`, `available_on`) as text, to
+    timestamptz. Empty strings become null. #}
+{% macro from_unix_seconds(text_expression) -%}
+    to_timestamp(cast(nullif(trim({{ text_expression }}), '') as bigint))
+{%- endmacro %}
+
+{#- A text timestamp the gateway writes in Brazilian local time without an offset (Asaas:
+    '2026-10-05 14:30:00', or a bare date '2026-10-05'), to timestamptz; text with an offset
+    keeps it. A bare date becomes midnight in São Paulo, so its São Paulo date is itself. #}
+{% macro from_sao_paulo_text(text_expression) -%}
+    case
+        when nullif(trim({{ text_expression }}), '') is null then null
+        when {{ text_expression }}
+            ~ '[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+            then cast({{ text_expression }} as timestamptz)
+        else cast({{ text_expression }} as timestamp) at time zone 'America/Sao_Paulo'
+    end
+{%- endmacro %}
+
+{#- The São Paulo business date of a timestamptz, whatever the session's time zone. #}
+{% macro sao_paulo_date(timestamp_expression) -%}
+    cast(({{ timestamp_expression }}) at time zone 'America/Sao_Paulo' as date)
+{%- endmacro %}

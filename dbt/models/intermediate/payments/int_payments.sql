@@ -1,0 +1,65 @@
+{#
+    Every gateway payment in the canonical columns of docs/payment-reconciliation-rules.md,
+    one row per (tenant, platform, payment): the union of the four gateways' int_<gw>__payments,
+    with the São Paulo dates of paid_at and refunded_at. The per-gateway models say which
+    field each column comes from.
+#}
+{%- set gateways = ['stripe', 'mercadopago', 'asaas', 'pushinpay'] %}
+{%- set columns = [
+    'tenant_id', 'platform', 'integration_id', 'payment_id', 'order_id', 'product_id',
+    'affiliate_id', 'method', 'installments', 'gateway_status', 'payment_status',
+    'gross_amount', 'fee_amount', 'fee_source', 'split_withheld_amount', 'net_amount',
+    'stated_net_amount', 'paid_at', 'refunded_at', 'expected_release_date', 'payout_id',
+    'refunds', 'disputes',
+] %}
+
+with
+
+{% for gateway in gateways -%}
+{{ gateway }}_payments as (
+    select * from {{ ref('int_' ~ gateway ~ '__payments') }}
+),
+
+{% endfor -%}
+unioned as (
+    {%- for gateway in gateways %}
+    select
+        {{ columns | join(',\n        ') }}
+    from {{ gateway }}_payments
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        tenant_id,
+        platform,
+        integration_id,
+        payment_id,
+        order_id,
+        product_id,
+        affiliate_id,
+        method,
+        installments,
+        gateway_status,
+        payment_status,
+        gross_amount,
+        fee_amount,
+        fee_source,
+        split_withheld_amount,
+        net_amount,
+        stated_net_amount,
+        {{ sao_paulo_date('paid_at') }} as paid_date,
+        {{ sao_paulo_date('refunded_at') }} as refunded_date,
+        expected_release_date,
+        payout_id,
+        refunds,
+        disputes,
+        paid_at,
+        refunded_at
+    from unioned
+)
+
+select * from final

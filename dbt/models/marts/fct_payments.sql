@@ -1,0 +1,44 @@
+{#
+    One row per gateway payment (a charge attempt for one order; at Asaas one installment),
+    in the canonical columns of docs/payment-reconciliation-rules.md: who, what, the canonical
+    status, gross, the gateway's fee, the split parts it withheld, the net (computed: gross −
+    fee − split_withheld, the same meaning at every gateway) next to the net the gateway
+    states, and the dates. Its reconciliation is fct_payment_reconciliation.
+#}
+with
+
+payments as (
+    select * from {{ ref('int_payments') }}
+),
+
+final as (
+    select
+        tenant_id,
+        platform,
+        integration_id,
+        payment_id,
+        order_id,
+        product_id,
+        affiliate_id,
+        method,
+        installments,
+        gateway_status,
+        payment_status,
+        gross_amount,
+        fee_amount,
+        fee_source,
+        split_withheld_amount,
+        net_amount,
+        stated_net_amount,
+        paid_date,
+        refunded_date,
+        expected_release_date,
+        payout_id,
+        refunds,
+        disputes,
+        paid_at,
+        refunded_at
+    from payments
+)
+
+select * from final

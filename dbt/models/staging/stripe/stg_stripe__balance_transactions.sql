@@ -1,0 +1,66 @@
+{#
+    Latest version of each Stripe BalanceTransaction. For a charge's: the gateway's own fee
+    split by `fee_details[].type` (application_fee = the split withheld for the platform,
+    anything else = Stripe's processing fee), its stated net and `available_on`, the São Paulo
+    date the net becomes available (the payment's expected release date R).
+#}
+{%- set fee_details_sum -%}
+    (
+        select coalesce(sum(cast(fee_detail ->> 'amount' as numeric)), 0)
+        from jsonb_array_elements(
+            case
+                when jsonb_typeof(payload -> 'fee_details') = 'array'
+                    then payload -> 'fee_details'
+                else '[]'::jsonb
+            end
+        ) as fee_detail
+        where {condition}
+    )
+{%- endset %}
+
+with
+
+source as (
+    select * from {{ source('stripe', 'balance_transactions') }}
+),
+
+renamed as (
+    select
+        external_id as balance_transaction_id,
+        coalesce(
+            source_id,
+            case
+                when jsonb_typeof(payload -> 'source') = 'object'
+                    then payload #>> '{source,id}'
+                else payload ->> 'source'
+            end
+        ) as source_id,
+        tenant_id,
+        integration_id,
+        sync_run_id,
+        payload ->> 'type' as type,
+        payload ->> 'status' as status,
+        {{ cents_to_money("payload ->> 'amount'") }} as amount,
+        {{ cents_to_money("payload ->> 'fee'") }} as fee_amount,
+        cast(
+            {{ fee_details_sum | replace('{condition}', "fee_detail ->> 'type' is distinct from 'application_fee'") }}
+            / 100 as numeric(18, 2)
+        ) as processing_fee_amount,
+        cast(
+            {{ fee_details_sum | replace('{condition}', "fee_detail ->> 'type' = 'application_fee'") }}
+            / 100 as numeric(18, 2)
+        ) as application_fee_amount,
+        {{ cents_to_money("payload ->> 'net'") }} as net_amount,
+        {{ sao_paulo_date(from_unix_seconds("payload ->> 'available_on'")) }}
+            as available_on_date,
+        {{ from_unix_seconds("payload ->> 'created'") }} as created_at,
+        payload_hash,
+        loaded_at
+    from source
+),
+
+deduplicated as (
+    {{ deduplicate_latest_version('renamed', 'tenant_id, balance_transaction_id') }}
+)
+
+select * from deduplicated
