@@ -26,3 +26,9 @@
 {% macro sao_paulo_date(timestamp_expression) -%}
     cast(({{ timestamp_expression }}) at time zone 'America/Sao_Paulo' as date)
 {%- endmacro %}
+
+{#- A date the gateway writes as the Unix timestamp of its midnight UTC (Stripe `available_on`,
+    `arrival_date`): its UTC date (docs/payment-reconciliation-rules.md, "Calendar"). #}
+{% macro utc_date_of_unix_seconds(text_expression) -%}
+    cast(({{ from_unix_seconds(text_expression) }}) at time zone 'UTC' as date)
+{%- endmacro %}

@@ -13,7 +13,8 @@
     - payouts that `failed` or were `canceled` never reach the bank: a charge is linked only to
       a payout of another status (its balance transaction returns to the balance and is listed
       by the next payout);
-    - dates are São Paulo dates of Stripe's Unix timestamps (`available_on` included).
+    - dates are São Paulo dates of Stripe's Unix timestamps, except its date fields (`available_on`,
+      `arrival_date`: midnight UTC, read as the UTC date).
 #}
 with
 

@@ -51,8 +51,7 @@ renamed as (
             / 100 as numeric(18, 2)
         ) as application_fee_amount,
         {{ cents_to_money("payload ->> 'net'") }} as net_amount,
-        {{ sao_paulo_date(from_unix_seconds("payload ->> 'available_on'")) }}
-            as available_on_date,
+        {{ utc_date_of_unix_seconds("payload ->> 'available_on'") }} as available_on_date,
         {{ from_unix_seconds("payload ->> 'created'") }} as created_at,
         payload_hash,
         loaded_at

@@ -1,7 +1,7 @@
 {#
     Latest version of each Stripe Payout: one transfer to the bank, amount A (from cents) and
-    arrival date D, the São Paulo date of `arrival_date` (docs/payment-reconciliation-rules.md:
-    dates are São Paulo dates of the timestamps the gateways give).
+    arrival date D, the UTC date of `arrival_date` (Stripe writes date fields as their midnight UTC:
+    docs/payment-reconciliation-rules.md, "Calendar").
 #}
 with
 
@@ -18,8 +18,7 @@ renamed as (
         coalesce(payload ->> 'status', status) as status,
         payload ->> 'method' as payout_method,
         {{ cents_to_money("payload ->> 'amount'") }} as amount,
-        {{ sao_paulo_date(from_unix_seconds("payload ->> 'arrival_date'")) }}
-            as arrival_date,
+        {{ utc_date_of_unix_seconds("payload ->> 'arrival_date'") }} as arrival_date,
         {{ from_unix_seconds("payload ->> 'created'") }} as created_at,
         payload_hash,
         loaded_at
