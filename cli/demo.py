@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import psycopg
@@ -81,7 +81,9 @@ def demo_command(
     base_url, stop = start_in_thread(world, port=0)
     try:
         with step(f"Registering integrations against the sandbox at {base_url}"):
-            register_sandbox_integrations(url, world.credentials(base_url))
+            added = register_sandbox_integrations(url, world.credentials(base_url))
+        with step("Landing the webhooks of the platforms without a list endpoint (as the sink would)"):
+            replay_sandbox_webhooks(url, world, added)
         last_day = config.start + timedelta(days=days - 1)
         with step(f"Running the daily DAG for {last_day} with a {days - 1}-day look-back (extract → dbt build)"):
             dag_test(last_day, conf={"lookback_days": days - 1})
@@ -120,20 +122,21 @@ def demo_warehouse(server_url: str, world: World, *, database: str = DEMO_DATABA
     return url
 
 
-def register_sandbox_integrations(url: str, credentials: dict) -> None:
-    """One integration per tenant and provider (per account for a gateway), pointed at the sandbox;
-    fields come from the registry.
+def register_sandbox_integrations(url: str, credentials: dict) -> list[tuple[str, str, integrations.Integration]]:
+    """One integration per tenant and provider account, pointed at the sandbox; fields come from the registry.
 
     The providers are those the sandbox serves credentials for that the registry knows (a tenant's
     other keys, such as `tenant_id`, are not providers), in the order the sandbox lists them.
+    Returns (provider, account name, integration) for each.
     """
     keyring = Keyring.load()
+    added = []
     with psycopg.connect(url) as conn:
         for tenant in credentials["tenants"]:
             for provider in (name for name in tenant if name in PROVIDERS):
                 cls = PROVIDERS[provider]
                 for name, given in sandbox_accounts(tenant[provider]):
-                    integrations.add(
+                    integration = integrations.add(
                         conn,
                         keyring,
                         tenant_id=tenant["tenant_id"],
@@ -144,6 +147,37 @@ def register_sandbox_integrations(url: str, credentials: dict) -> None:
                         base_url=credentials["base_urls"][provider],
                         webhook_secret=given.get("webhook_secret"),
                     )
+                    added.append((provider, name, integration))
+    return added
+
+
+def replay_sandbox_webhooks(url: str, world: World, added: list[tuple[str, str, integrations.Integration]]) -> int:
+    """Land, as the webhook sink would have, the notifications the sandbox's platforms sent to the
+    integrations whose data arrives only by webhook (providers with `known_ids_from`: no list
+    endpoint), each at the world time it was sent. Redeliveries land nothing. Returns deliveries landed."""
+    from ingestion.webhook_landing import land
+    from sandbox.registry import platform
+
+    now = datetime.now(UTC)
+    landed = 0
+    keyring = Keyring.load()
+    with psycopg.connect(url) as conn:
+        for provider, name, integration in added:
+            renderer = platform(provider).webhooks
+            if PROVIDERS[provider].known_ids_from is None or renderer is None:
+                continue
+            for delivery in renderer(world.facts[provider], name, now=now):
+                land(
+                    conn,
+                    integration.integration_id,
+                    delivery.headers,
+                    delivery.query,
+                    delivery.body,
+                    keyring=keyring,
+                    received_at=delivery.sent_at or now,
+                )
+                landed += 1
+    return landed
 
 
 def sandbox_accounts(given: dict) -> list[tuple[str, dict]]:

@@ -148,6 +148,7 @@ class PlatformApi(Protocol):
 
 ApiFactory = Callable[..., PlatformApi]  # (world: SharedWorld, facts, options, *, window_s: float, clock) → api
 ErrorBody = Callable[[int, str], Any]  # (status, message) → the platform's error envelope
+WebhookRenderer = Callable[..., Sequence[Any]]  # (facts, account name, *, now) → [Delivery, …]
 
 
 @dataclass(frozen=True)
@@ -161,3 +162,7 @@ class SandboxPlatform:
     api: ApiFactory
     error_body: ErrorBody  # answered for an injected fault that gives only a status
     knobs: type[WorldKnobs] | None = None  # its fields of WorldConfig: a frozen dataclass extending WorldKnobs
+    # (facts, account name, *, now) → the signed notifications the platform sent that account
+    # (sandbox.core.webhooks.Delivery), oldest first: the story's events up to `now`, signed as at
+    # `now` where the scheme has a timestamp. None: the platform sends no webhooks here.
+    webhooks: WebhookRenderer | None = None

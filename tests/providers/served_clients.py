@@ -22,9 +22,10 @@ FIRST, LAST = CONFIG.start, CONFIG.start + timedelta(days=CONFIG.days - 1)
 Served = tuple[str, dict[str, str], dict[str, Any], World]
 
 
-def serve_world() -> Iterator[Served]:
-    """Serve CONFIG's world over a real socket for as long as the generator is open."""
-    world = World(CONFIG)
+def serve_world(config: WorldConfig = CONFIG) -> Iterator[Served]:
+    """Serve `config`'s world (CONFIG's unless a test needs more of something) over a real socket
+    for as long as the generator is open."""
+    world = World(config)
     base_url, stop = start_in_thread(world, port=0)
     creds = world.credentials(base_url)
     try:

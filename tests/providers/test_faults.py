@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -31,6 +31,7 @@ import pytest
 from ingestion import integrations
 from ingestion.sync import run_sync
 from ingestion.vault import Keyring, new_key_spec
+from ingestion.webhook_landing import land
 from plugins.providers.base import Interval
 from plugins.providers.errors import (
     AuthenticationError,
@@ -47,10 +48,9 @@ from plugins.providers.ifood.client import REPORT_LINK_ATTEMPTS
 from plugins.providers.registry import PROVIDERS, RAW_TABLES, provider_class
 from plugins.providers.transport import RetryPolicy, TransportOptions
 from sandbox.options import ServerOptions
+from sandbox.registry import platform
 from sandbox.server import start_in_thread
 from sandbox.world import World, WorldConfig
-
-from .pushinpay.served import prepare_known_ids
 
 # One tenant, two stores (one with an anticipation plan, one without), ten days.
 CONFIG = WorldConfig(
@@ -76,15 +76,37 @@ class ProviderCase:
     meaningful_404: str  # a path whose 404, in the provider's own body, means something
     download: str | None = None  # pre-signed downloads (files), if the provider has any
     download_money_column: str | None = None
+    # Where the tenant's credentials list one integration per store account
+    # (`{"accounts": [{…}, …]}`), the entry the case syncs; None: they are one integration.
+    account: int | None = None
     record_nth: int = 3  # which record of one listing answer the record faults aim at (0: the answer is one record)
-    # run after the integration is registered, before its sync: (warehouse url, integration id, world,
-    # credentials entry, keyring). For a provider whose sync can only know what the warehouse already
-    # holds (no list endpoint: ids made known by webhooks). None: nothing to prepare.
-    prepare: Callable[[str, int, World, dict[str, Any], Keyring], None] | None = None
+    # A step run after the integration is registered and before each sync, for a provider whose sync
+    # can only fetch what the warehouse already knows (no list endpoint: ids made known by webhooks):
+    # (warehouse url, integration id, sandbox, case). None: nothing to prepare.
+    prepare: Callable[[str, int, Sandbox, ProviderCase], None] | None = None
 
     def at(self, template: str, external_ids: dict[str, list[str]]) -> str:
         first = next(iter(external_ids.values()))[0]
         return template.format(id=first)
+
+
+def land_webhooks(url: str, integration_id: int, sandbox: Sandbox, case: ProviderCase) -> None:
+    """A preparation: land, as the webhook sink would, every notification the sandbox's platform sent
+    the case's account (`SandboxPlatform.webhooks`), each received when it was sent."""
+    renderer = platform(case.name).webhooks
+    assert renderer is not None, f"{case.name} sends no webhooks in the sandbox"
+    now = datetime.now(UTC)
+    with psycopg.connect(url) as conn:
+        for delivery in renderer(sandbox.world.facts[case.name], integration_entry(case, sandbox)["name"], now=now):
+            land(
+                conn,
+                integration_id,
+                delivery.headers,
+                delivery.query,
+                delivery.body,
+                keyring=KEYRING,
+                received_at=delivery.sent_at or now,
+            )
 
 
 CASES = (
@@ -108,8 +130,28 @@ CASES = (
         stated_total=("/accounts", "total"),
         meaningful_404="/items/{id}",  # 404 = the item is gone
     ),
+    ProviderCase(
+        name="asaas",
+        listing="/v3/payments",
+        money_field="netValue",  # `value` is also in each payment's discount, fine and interest
+        required_field="billingType",  # `status` is also in its split, refunds and chargeback
+        record_named=r"record data\[3\], id 'pay_\w+'",
+        stated_total=("/v3/payments", "totalCount"),
+        meaningful_404="/v3/myAccount/commercialInfo/",  # 404 = the key's account is not reachable
+        account=0,
+    ),
+    ProviderCase(
+        name="mercadopago",
+        listing="/v1/payments/search",
+        money_field="transaction_amount",
+        required_field="date_last_updated",
+        record_named=r"record results\[3\], id \d+",
+        stated_total=("/v1/payments/search", "paging.total"),  # 999999 > the offset cap: split, halves fall short
+        meaningful_404="/users/me",  # 404 = the token's account is gone
+        account=0,
+    ),
     # PushinPay has no list endpoint: its sync re-reads, one GET each, the ids its webhooks made
-    # known, so every call is a "listing" of one record, the answer itself (record_nth 0), named by
+    # known (landed first), so every call is a "listing" of one record, the answer itself, named by
     # its path; there is no stated total; any transaction's 404 in its own body means the token
     # does not reach it. Its external ids (payout documents) never reach the API.
     ProviderCase(
@@ -120,8 +162,9 @@ CASES = (
         record_named=rf"GET \S*/api/transactions/{UUID} answered 200 with",
         stated_total=None,
         meaningful_404="/api/transactions/",
+        account=0,
         record_nth=0,
-        prepare=prepare_known_ids,
+        prepare=land_webhooks,
     ),
 )
 
@@ -206,7 +249,7 @@ FAULT_CLASSES: dict[str, FaultClass] = {
     "html_404_where_404_means_something": lambda c: Scenario(
         _on(c.meaningful_404, {"status": 404, "raw_body": HTML, "content_type": "text/html"}),
         ResponseShapeError,
-        r"answered 404 with a body that is not \w+'s error envelope, so not its documented 404 \(text/html",
+        r"answered 404 with a body that is not [\w ]+'s error envelope, so not its documented 404 \(text/html",
     ),
     "truncated_json": lambda c: Scenario(_on(c.listing, {"truncate": "body"}), ResponseShapeError, "truncated JSON"),
     "malformed_amount_in_a_record": lambda c: Scenario(
@@ -300,14 +343,14 @@ class Waits(list[float]):
         self.append(seconds)
 
 
-def entry(case: ProviderCase, sandbox: Sandbox) -> dict[str, Any]:
-    """The tenant's credentials for `case`; a gateway lists one entry per store account: the first."""
-    given = sandbox.tenant[case.name]
-    return given["accounts"][0] if "accounts" in given else given
+def integration_entry(case: ProviderCase, sandbox: Sandbox) -> dict[str, Any]:
+    """The tenant's credentials and ids for `case`: the whole entry, or its `accounts[case.account]`."""
+    entry = sandbox.tenant[case.name]
+    return entry if case.account is None else entry["accounts"][case.account]
 
 
 def external_ids(case: ProviderCase, sandbox: Sandbox) -> dict[str, list[str]]:
-    return {f: list(entry(case, sandbox)[f]) for f in provider_class(case.name).external_id_fields}
+    return {f: list(integration_entry(case, sandbox)[f]) for f in provider_class(case.name).external_id_fields}
 
 
 def sync(
@@ -322,7 +365,7 @@ def sync(
 ) -> None:
     """Register the tenant's integration for `case` and run one real sync over the world's days."""
     cls = provider_class(case.name)
-    credentials = {f: entry(case, sandbox)[f] for f in cls.credential_fields}
+    credentials = {f: integration_entry(case, sandbox)[f] for f in cls.credential_fields}
     if secret is not None:
         credentials[cls.secret_fields[0]] = secret  # the provider's (first) secret: client_secret, secret_key, …
     with psycopg.connect(url) as conn:
@@ -334,10 +377,10 @@ def sync(
             credentials=credentials,
             external_ids=ids or external_ids(case, sandbox),
             base_url=sandbox.urls[case.name],
-            webhook_secret=entry(case, sandbox).get("webhook_secret"),
+            webhook_secret=integration_entry(case, sandbox).get("webhook_secret"),
         )
     if case.prepare is not None:
-        case.prepare(url, integration.integration_id, sandbox.world, entry(case, sandbox), KEYRING)
+        case.prepare(url, integration.integration_id, sandbox, case)
     options = TransportOptions(
         retry=RetryPolicy(max_retries=RETRIES), sleep=waits if waits is not None else Waits(), timeout=timeout_s
     )

@@ -1,5 +1,5 @@
 """Mercado Pago (payment gateway and digital account, Brazil and Latin America): an account's payments
-by last update, and its Webhooks notifications.
+by last update and by release, and its Webhooks notifications.
 
 - `client.py`: the HTTP client (the account's bearer token, `GET /users/me`, the offset-paged
   `GET /v1/payments/search` in windows the search can page through, MP's error bodies);
@@ -14,7 +14,8 @@ Facts relied on, with their source and how sure we are:
 | fact | source | confidence |
 |---|---|---|
 | base `https://api.mercadopago.com`; `Authorization: Bearer <access token>`; tokens `APP_USR-…` (production), `TEST-…` (test credentials) | reference `providers-gateways.md` §3.3; SDK `mercadopago` 3.6.0 `config/config.py`, `config/request_options.py` | official |
-| `GET /v1/payments/search` with `range` (`date_created`, `date_last_updated`, `date_approved`, `money_release_date`), `begin_date`/`end_date` (ISO-8601 or `NOW-…`), `sort`, `criteria` (`asc`/`desc`), `offset`, `limit` | MP API reference "Search payments" (`…/reference/online-payments/checkout-pro/search-payments/get.md`); guide "Received payments management" (github mercadopago/devsite-docs `guides/additional-content/sales-processing/retrieving-payments.en.md`); SDK `resources/payment.py` | official |
+| `GET /v1/payments/search` with `range` (`date_created`, `date_last_updated`, `date_approved`, `money_release_date`), `begin_date`/`end_date` (ISO-8601 or `NOW-…`), `sort`, `criteria` (`asc`/`desc`), `offset`, `limit` | MP API reference "Search payments" (`…/reference/online-payments/checkout-pro/search-payments/get.md`, `…/reference/payments/_payments_search/get`: "The range can refer to … money_release_date"); guide "Received payments management" (github mercadopago/devsite-docs `guides/additional-content/sales-processing/retrieving-payments.en.md`); SDK `resources/payment.py` | official |
+| a release (`money_release_status` pending → released) moves `date_last_updated` | not found: MP's guide's example payment was last updated a week after its `money_release_date`, which fits either reading | UNCONFIRMED, so not relied on: a second pass by `range=money_release_date` (official, above) lists the releases of the window |
 | `limit` at most 50 (default 30); `offset` at most 10000 | the same guide's pagination table; the SDK's `search_auto_paging_iter` asks for 100, so we ask for 50 | official, but contradicted by the SDK on `limit`; `offset` cap not restated elsewhere |
 | answer `{"paging": {"total", "limit", "offset"}, "results": [payment…]}`; the end is offset + results ≥ total | the guide's example; SDK `pagination/iterator.py` stops on `offset >= paging.total` | official |
 | dates are read to the millisecond (`yyyy-MM-dd'T'HH:mm:ss.SSSZ`, error 1001); `end_date` inclusive | the reference's error table; inclusiveness is our reading of "up to that date" | format official; inclusive end UNCONFIRMED (sending end - 1 ms is right either way) |

@@ -1,11 +1,25 @@
-"""The HTTP client of Mercado Pago's API: the account behind a token, and its payments by last update.
+"""The HTTP client of Mercado Pago's API: the account behind a token, and its payments by last update
+and by release.
 
 Auth is the account's access token (`APP_USR-…` in production, `TEST-…` for test credentials) as
 `Authorization: Bearer <token>`; it does not expire on a schedule we could renew, so a refusal is
-final (AuthenticationError). Payments come from `GET /v1/payments/search` filtered and sorted by
-`date_last_updated` and paged by `offset`/`limit` until the offset reaches `paging.total`; the
-search answers at most `OFFSET_CAP` deep, so a window with more payments than that is split in two
-until every window fits, and the halves must add up to the total the window stated. MP's error
+final (AuthenticationError). Payments come from `GET /v1/payments/search` in two passes over the
+window, each filtered and sorted by one date (`range`, `sort`) and paged by `offset`/`limit` until
+the offset reaches `paging.total`:
+
+1. `date_last_updated`: every payment that changed in the window (created, approved, refunded,
+   charged back, expired: each changes the payment, so its last update);
+2. `money_release_date`: every payment whose money is released in the window and that the first
+   pass did not list. MP documents `money_release_date` among the search's `range` values (API
+   reference "Search payments", `…/reference/payments/_payments_search/get`: "The range can refer
+   to … "date_created", "date_last_updated", "date_approved", "money_release_date""), but nowhere
+   that a release moves `date_last_updated` (`../shared/reference/providers-gateways.md` §9 leaves it
+   open; MP's own example payment in the guide "Received payments management" shows a last update a
+   week after its release date, which fits either reading). So we do not rely on it: a release
+   lands in the sync of its day whichever way MP behaves.
+
+The search answers at most `OFFSET_CAP` deep, so a window with more payments than that is split in
+two until every window fits, and the halves must add up to the total the window stated. MP's error
 bodies decide what a 401, 403 or 404 means before the transport's generic rules do.
 """
 
@@ -37,6 +51,11 @@ PAGE_LIMIT = 50
 OFFSET_CAP = 10_000
 # MP's date filters read milliseconds (`yyyy-MM-dd'T'HH:mm:ss.SSSZ`, its error 1001).
 RESOLUTION = timedelta(milliseconds=1)
+# The dates the window is searched by, in this order (see the module docstring), and how messages name them.
+LAST_UPDATED = "date_last_updated"
+RELEASED = "money_release_date"
+PASSES = (LAST_UPDATED, RELEASED)
+_WHAT = {LAST_UPDATED: "last updated", RELEASED: "with money released"}
 
 _SEARCH_PAGE = msgspec.json.Decoder(shapes.SearchPage)
 _SEARCH_PAGE_RAW = msgspec.json.Decoder(shapes.SearchPageRaw)
@@ -100,46 +119,57 @@ class MercadoPagoClient:
     # ------------------------------------------------------------------------- payments
 
     def payment_pages(self, start: datetime, end: datetime) -> Iterator[list[PaymentRecord]]:
-        """Pages of every payment last updated in [start, end), each validated, as exact bytes.
+        """Pages of every payment last updated or released in [start, end), each validated, as exact bytes.
 
-        The window is cut at MP's millisecond resolution and sent as an inclusive range:
-        `begin_date` = start, `end_date` = end - 1 ms (both rounded up to the millisecond, so a
-        payment stamped at a millisecond t is asked for exactly when start <= t < end).
+        One pass per date of `PASSES`; a payment the first pass listed is left out of the second
+        (so each lands once). The window is cut at MP's millisecond resolution and sent as an
+        inclusive range: `begin_date` = start, `end_date` = end - 1 ms (both rounded up to the
+        millisecond, so a payment stamped at a millisecond t is asked for exactly when start <= t < end).
         """
         if start.tzinfo is None or end.tzinfo is None:
             raise ValueError("mercadopago: window bounds must be timezone-aware")
         begin, stop = _ceil_ms(start), _ceil_ms(end)
-        if stop > begin:
-            yield from self._window(begin, stop)
+        if stop <= begin:
+            return
+        listed: set[str] = set()
+        for by in PASSES:
+            for page in self._window(by, begin, stop):
+                fresh = [record for record in page if record[0] not in listed]
+                listed.update(payment_id for payment_id, _, _ in fresh)
+                yield fresh
 
-    def _window(self, begin: datetime, stop: datetime) -> Generator[list[PaymentRecord], None, int]:
+    def _window(self, by: str, begin: datetime, stop: datetime) -> Generator[list[PaymentRecord], None, int]:
         """The pages of one window; returns how many payments it held.
 
         A window holding more payments than the search can page through (`OFFSET_CAP`) is split
         at its midpoint and each half asked for again, until every window fits; what the halves
         hold must add up to the total the whole window stated (IncompleteExtractionError otherwise).
         """
-        first = self._search(begin, stop, offset=0)
+        first = self._search(by, begin, stop, offset=0)
         total = first[0].paging.total
         if total <= OFFSET_CAP:
-            return (yield from self._window_pages(begin, stop, first))
+            return (yield from self._window_pages(by, begin, stop, first))
         middle = _middle(begin, stop)
         if middle is None:
             raise IncompleteExtractionError(
-                f"{PROVIDER}: {total} payments were last updated in the millisecond {_iso(begin)}, more than "
+                f"{PROVIDER}: {total} payments {_WHAT[by]} in the millisecond {_iso(begin)}, more than "
                 f"the {OFFSET_CAP} the search can page through"
             )
-        fetched = yield from self._window(begin, middle)
-        fetched += yield from self._window(middle, stop)
+        fetched = yield from self._window(by, begin, middle)
+        fetched += yield from self._window(by, middle, stop)
         if fetched != total:
             raise IncompleteExtractionError(
-                f"{PROVIDER}: payments last updated {_iso(begin)}..{_iso(stop - RESOLUTION)}: Mercado Pago stated "
+                f"{PROVIDER}: payments {_WHAT[by]} {_iso(begin)}..{_iso(stop - RESOLUTION)}: Mercado Pago stated "
                 f"a total of {total}, but the two halves the window was split into hold {fetched}"
             )
         return fetched
 
     def _window_pages(
-        self, begin: datetime, stop: datetime, first: tuple[shapes.SearchPage, list[msgspec.Raw], httpx.Response]
+        self,
+        by: str,
+        begin: datetime,
+        stop: datetime,
+        first: tuple[shapes.SearchPage, list[msgspec.Raw], httpx.Response],
     ) -> Generator[list[PaymentRecord], None, int]:
         """Follow `offset` from the first page until it reaches the stated total; check it adds up.
 
@@ -148,14 +178,14 @@ class MercadoPagoClient:
         payment that comes twice all mean records were missed or doubled (the data moved while we
         paged): IncompleteExtractionError, and nothing of the interval lands.
         """
-        what = f"payments last updated {_iso(begin)}..{_iso(stop - RESOLUTION)}"
+        what = f"payments {_WHAT[by]} {_iso(begin)}..{_iso(stop - RESOLUTION)}"
         total = first[0].paging.total
         seen: set[int] = set()
         offset = 0
         page: tuple[shapes.SearchPage, list[msgspec.Raw], httpx.Response] | None = first
         while True:
             if page is None:
-                page = self._search(begin, stop, offset=offset)
+                page = self._search(by, begin, stop, offset=offset)
             typed, raw, response = page
             page = None
             if typed.paging.offset != offset:
@@ -179,10 +209,11 @@ class MercadoPagoClient:
                         f"{PROVIDER}: {what}: payment {payment.id} came twice (at offset {offset}): "
                         "the data moved while we paged"
                     )
-                if not begin <= payment.date_last_updated < stop:
+                moment: datetime | None = getattr(payment, by)
+                if moment is None or not begin <= moment < stop:
                     raise shape_error(
                         response,
-                        f"payment {payment.id} last updated {payment.date_last_updated.isoformat()}, outside the "
+                        f"payment {payment.id} with {by} {moment.isoformat() if moment else None}, outside the "
                         f"range asked for",
                         provider=PROVIDER,
                     )
@@ -203,10 +234,10 @@ class MercadoPagoClient:
         return offset
 
     def _search(
-        self, begin: datetime, stop: datetime, *, offset: int
+        self, by: str, begin: datetime, stop: datetime, *, offset: int
     ) -> tuple[shapes.SearchPage, list[msgspec.Raw], httpx.Response]:
         response = self.transport.request(
-            "GET", SEARCH_PATH, params=search_params(begin, stop, offset=offset), auth=self.auth
+            "GET", SEARCH_PATH, params=search_params(begin, stop, offset=offset, by=by), auth=self.auth
         )
         return (*read_search_page(response), response)
 
@@ -271,13 +302,13 @@ def read_search_page(response: httpx.Response) -> tuple[shapes.SearchPage, list[
     return typed, decode_as(response, _SEARCH_PAGE_RAW, provider=PROVIDER).results
 
 
-def search_params(begin: datetime, stop: datetime, *, offset: int) -> dict[str, str | int]:
-    """The query of one search page: payments last updated in [begin, stop), oldest update first."""
+def search_params(begin: datetime, stop: datetime, *, offset: int, by: str = LAST_UPDATED) -> dict[str, str | int]:
+    """The query of one search page: payments whose date `by` is in [begin, stop), oldest first."""
     return {
-        "range": "date_last_updated",
+        "range": by,
         "begin_date": _iso(begin),
         "end_date": _iso(stop - RESOLUTION),
-        "sort": "date_last_updated",
+        "sort": by,
         "criteria": "asc",
         "offset": offset,
         "limit": PAGE_LIMIT,

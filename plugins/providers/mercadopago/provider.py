@@ -7,9 +7,11 @@ it): MP pays releases out only to a bank account of the account holder's own doc
 document that is not the account's is a wrong integration, and NotLinkedError names it.
 
 Then every payment whose `date_last_updated` falls in the interval lands in `mercadopago_payments`,
-keyed by its `external_reference` (the seller's order id; null when the seller set none). Filtering
-by last update, not by creation, is what brings back older payments when they change: an approval,
-a refund or chargeback, the release of their money. Payments are the bulk path: their exact JSON
+keyed by its `external_reference` (the seller's order id; null when the seller set none), and every
+payment whose `money_release_date` falls in it that was not already listed. Filtering by last
+update, not by creation, is what brings back older payments when they change: an approval, a
+refund or chargeback; the release of their money is asked for by its own date, as MP does not say
+that a release moves `date_last_updated` (client.py). Payments are the bulk path: their exact JSON
 bytes pass through untouched, pages prefetched while the raw writer loads the previous ones.
 """
 
@@ -30,7 +32,7 @@ PAYMENTS_TABLE = "mercadopago_payments"
 
 
 class MercadoPagoProvider(Provider):
-    """Extracts every payment of the account last updated in the interval."""
+    """Extracts every payment of the account last updated, or with its money released, in the interval."""
 
     name = "mercadopago"
     default_base_url = MercadoPagoClient.DEFAULT_BASE_URL

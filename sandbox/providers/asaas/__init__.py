@@ -35,9 +35,19 @@ Facts relied on (confidence as in ../shared/reference/providers-gateways.md §4)
 - Statuses and events: reference §4.2 / §4.4; statement item types (`PAYMENT_RECEIVED`,
   `PAYMENT_FEE`, `PAYMENT_REVERSAL`, `PAYMENT_FEE_REVERSAL`, `CHARGEBACK`, `TRANSFER`,
   `INTERNAL_TRANSFER_DEBIT` / `_REVERSAL`) and statement / transfer fields and filters from the
-  Go SDK GabrielHCataldo/go-asaas (`asaas/enum.go`, `account.go`, `transfer.go`). **Unconfirmed**:
-  how Asaas labels the split debit in the statement (the enum has no split type; the sandbox uses
-  `INTERNAL_TRANSFER_DEBIT`), and the statement's item id format (`ft_…`, ours).
+  Go SDK GabrielHCataldo/go-asaas (`asaas/enum.go`, `account.go`, `transfer.go`), and the official
+  SDK asaasdev/asaas-api-sdk-java (`FinancialTransactionGetResponseFinancialTransactionType`,
+  `FinancialTransactionGetResponseDto`). The split's debit: that enum has no split type, only
+  `INTERNAL_TRANSFER_DEBIT` / `_CREDIT` / `_REVERSAL` for money moved between Asaas accounts, and
+  docs.asaas.com "Eventos para movimentações internas" says the recipient's side of a split is an
+  internal-transfer credit (event `INTERNAL_TRANSFER_CREDIT`, type `SPLIT`); so the issuer's debit
+  is `INTERNAL_TRANSFER_DEBIT` (its reversal `INTERNAL_TRANSFER_REVERSAL`), and both lines carry the
+  DTO's `splitId` ("Split identifier (If any)") besides `paymentId` (MEDIUM: no example of such a
+  line is published). **Unconfirmed**: the statement's item id format (`ft_…`, ours).
+- `GET /v3/myAccount/commercialInfo/` (trailing slash): the account owner's commercial data with
+  its `cpfCnpj`, `personType`, `status`, `companyName`…: official SDK `AccountInfoService.
+  retrieveBusinessData`, `AccountInfoGetResponseDto` (HIGH). Each account is a store's, so it
+  answers the store's CNPJ.
 - Transfer object: docs.asaas.com "Mecanismo para validação de saque via webhooks" example
   (`bankAccount{bank{code, ispb, name}, accountName, ownerName, cpfCnpj, agency, account,
   accountDigit, pixAddressKey}`, `operationType`, `effectiveDate` null while PENDING).

@@ -16,7 +16,10 @@ documents. An account sees only its own payments, transfers and statement.
 - `GET /v3/transfers`: the account's transfers, newest first; `dateCreated[ge|le]`,
   `transferDate[ge|le]` (the effective date), `type`.
 - `GET /v3/financialTransactions`: the statement; `startDate`, `finishDate` (inclusive), `order`
-  `asc` (default, our choice) or `desc`, `offset`, `limit`.
+  `asc` (default, our choice) or `desc`, `offset`, `limit`; a split's debit and its reversal
+  carry `splitId` besides `paymentId`.
+- `GET /v3/myAccount/commercialInfo/`: the account owner's commercial data (`cpfCnpj` = the
+  store's CNPJ), as the official SDK's `AccountInfoService.retrieveBusinessData` reads it.
 
 Everything is served as the world knows it at its as-of (00:00 São Paulo of that day): nothing
 that happens later. Requests are counted per endpoint and account in fixed windows
@@ -45,7 +48,7 @@ from sandbox.core.ratelimit import FixedWindowLimiter, Refusal
 from sandbox.providers.asaas.facts import AsaasFacts
 from sandbox.providers.asaas.options import QUOTA_WINDOW_S, AsaasOptions
 from sandbox.providers.asaas.records import AsaasAccount
-from sandbox.providers.asaas.wire import error, page, payment_at, statement_item, transfer_at
+from sandbox.providers.asaas.wire import commercial_info, error, page, payment_at, statement_item, transfer_at
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
@@ -146,6 +149,11 @@ class AsaasApi:
             Route(
                 "/v3/financialTransactions",
                 self._guarded("GET /v3/financialTransactions", self.list_statement),
+                methods=["GET"],
+            ),
+            Route(
+                "/v3/myAccount/commercialInfo/",
+                self._guarded("GET /v3/myAccount/commercialInfo/", self.get_commercial_info),
                 methods=["GET"],
             ),
         ]
@@ -313,6 +321,9 @@ class AsaasApi:
             if row["id"] == wanted:
                 return json_response(row)
         return json_response(error("not_found", "Cobrança não encontrada."), 404)
+
+    async def get_commercial_info(self, request: Request, account: AsaasAccount) -> Response:
+        return json_response(commercial_info(account))
 
     async def list_transfers(self, request: Request, account: AsaasAccount) -> Response:
         params = dict(request.query_params)

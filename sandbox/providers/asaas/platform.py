@@ -8,6 +8,7 @@ from sandbox.providers.asaas.api import AsaasApi, error_body
 from sandbox.providers.asaas.generator import AsaasGenerator
 from sandbox.providers.asaas.knobs import AsaasKnobs
 from sandbox.providers.asaas.options import AsaasOptions
+from sandbox.providers.asaas.webhooks import deliveries
 
 ASAAS = SandboxPlatform(
     name=NAME,
@@ -17,4 +18,5 @@ ASAAS = SandboxPlatform(
     api=AsaasApi,
     error_body=error_body,
     knobs=AsaasKnobs,
+    webhooks=deliveries,
 )

@@ -100,6 +100,7 @@ class StatementItem:
     description: str
     payment_id: str | None = None
     transfer_id: str | None = None
+    split_id: str | None = None  # the split a split debit or its reversal moves (`splitId`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,14 +21,14 @@
    confirmation, rolled forward to a business day (`estimatedCreditDate`; `creditDate` once it is
    before the as-of). A refund or chargeback before the credit cancels it.
 5. **Statement.** The credit enters the balance as `PAYMENT_RECEIVED` (+value), `PAYMENT_FEE`
-   (−fee) and, with a split, `INTERNAL_TRANSFER_DEBIT` (−split) items; a refund after the credit
+   (−fee) and, with a split, `INTERNAL_TRANSFER_DEBIT` (−split, naming the split in `splitId`) items; a refund after the credit
    is `PAYMENT_REVERSAL` (−value) + `PAYMENT_FEE_REVERSAL` (+fee) + `INTERNAL_TRANSFER_REVERSAL`
    (+split: the split is reversed too); a chargeback after the credit is `CHARGEBACK` (−value).
 6. **Transfers.** At 18:00 (São Paulo) of every business day the tenant transfers the whole
    balance, when positive and above the transfer fee, to the store's bank account: a `TRANSFER`
    item (−value) and a transfer object; PIX transfers are done the same day, TEDs the next
    business day. Payments credited after 18:00 of the last business day await the next transfer
-   (the story makes sure one exists when PIX is credited the same day).
+   (the story makes sure one exists when PIX is credited the same day and the world has orders).
 7. **Bank.** Each transfer done before the as-of is one bank credit of `netValue` on its
    `effectiveDate`, unless `draw_fault` (stream ("asaas", "payouts")) makes it go wrong.
 """
@@ -285,8 +285,12 @@ class AsaasStory:
     def _guarantee_awaiting_payout(
         self, orders: Sequence[CheckoutOrder], fates: Sequence[_Fate], timelines: Sequence[_Timeline]
     ) -> CheckoutOrder | None:
-        """One PIX order paid after the last transfer of the world, when none is (PIX same-day credit only)."""
-        if not self.days or not self.accounts or self.config.asaas_pix_credit_days:
+        """One PIX order paid after the last transfer of the world, when none is (PIX same-day credit only).
+
+        Only a world with orders gets it: a world asked for no Asaas orders (`asaas_orders_per_day=0`)
+        has no payment at all, not one made up to show a payment awaiting its transfer.
+        """
+        if not orders or not self.days or not self.accounts or self.config.asaas_pix_credit_days:
             return None
         last = self.days[-1]
         cutoff = sp(last, SWEEP_AT.hour)
@@ -417,35 +421,41 @@ class AsaasStory:
         for p in self.payments:
             by_account[p.account].append(p)
         for account in self.accounts:
-            entries: list[tuple[datetime, int, str, Decimal, str | None, str]] = []
+            # (when, order within the moment, type, signed value, payment id, description, split id)
+            entries: list[tuple[datetime, int, str, Decimal, str | None, str, str | None]] = []
             for p in by_account[account.name]:
                 if p.credited_at is None:
                     continue
                 label = _label(p)
                 at = p.credited_at
-                entries.append((at, 0, "PAYMENT_RECEIVED", p.value, p.payment_id, f"Cobrança recebida - {label}"))
-                entries.append((at, 1, "PAYMENT_FEE", -p.fee, p.payment_id, f"Taxa de recebimento - {label}"))
+                entries.append((at, 0, "PAYMENT_RECEIVED", p.value, p.payment_id, f"Cobrança recebida - {label}", None))
+                entries.append((at, 1, "PAYMENT_FEE", -p.fee, p.payment_id, f"Taxa de recebimento - {label}", None))
                 if p.split:
                     text = f"Split de pagamento para a carteira {p.split.wallet_id} - {label}"
-                    entries.append((at, 2, "INTERNAL_TRANSFER_DEBIT", -p.split.fixed_value, p.payment_id, text))
+                    split = (-p.split.fixed_value, p.payment_id, text, p.split.split_id)
+                    entries.append((at, 2, "INTERNAL_TRANSFER_DEBIT", *split))
                 if p.refunded_at is not None and p.credited_at < p.refunded_at < self.end:
                     r = p.refunded_at
-                    entries.append((r, 0, "PAYMENT_REVERSAL", -p.value, p.payment_id, f"Estorno de cobrança - {label}"))
-                    entries.append((r, 1, "PAYMENT_FEE_REVERSAL", p.fee, p.payment_id, f"Estorno de taxa - {label}"))
+                    text = f"Estorno de cobrança - {label}"
+                    entries.append((r, 0, "PAYMENT_REVERSAL", -p.value, p.payment_id, text, None))
+                    entries.append(
+                        (r, 1, "PAYMENT_FEE_REVERSAL", p.fee, p.payment_id, f"Estorno de taxa - {label}", None)
+                    )
                     if p.split:
                         text = f"Estorno de split de pagamento - {label}"
-                        entries.append((r, 2, "INTERNAL_TRANSFER_REVERSAL", p.split.fixed_value, p.payment_id, text))
+                        split = (p.split.fixed_value, p.payment_id, text, p.split.split_id)
+                        entries.append((r, 2, "INTERNAL_TRANSFER_REVERSAL", *split))
                 if p.chargeback_at is not None and p.credited_at < p.chargeback_at < self.end:
                     c = p.chargeback_at
-                    entries.append((c, 0, "CHARGEBACK", -p.value, p.payment_id, f"Chargeback - {label}"))
+                    entries.append((c, 0, "CHARGEBACK", -p.value, p.payment_id, f"Chargeback - {label}", None))
             for day in self.days:
-                entries.append((sp(day, SWEEP_AT.hour), 9, "SWEEP", Decimal(0), None, ""))
+                entries.append((sp(day, SWEEP_AT.hour), 9, "SWEEP", Decimal(0), None, "", None))
             entries.sort(key=lambda e: (e[0], e[1], e[4] or ""))
             items: list[StatementItem] = []
             balance = Decimal("0.00")
             waiting: list[str] = []
             fee = TRANSFER_FEES[account.operation_type]
-            for at, _, kind, value, payment_id, text in entries:
+            for at, _, kind, value, payment_id, text, split_id in entries:
                 if kind == "SWEEP":
                     if balance <= fee or balance <= 0:
                         continue
@@ -470,8 +480,9 @@ class AsaasStory:
                 balance += value
                 if kind == "PAYMENT_RECEIVED":
                     waiting.append(payment_id)
+                item_id = f"ft_{_alnum(rng, 14)}"
                 items.append(
-                    StatementItem(f"ft_{_alnum(rng, 14)}", account.name, at, kind, value, balance, text, payment_id)
+                    StatementItem(item_id, account.name, at, kind, value, balance, text, payment_id, split_id=split_id)
                 )
             self.statements[account.name] = items
 

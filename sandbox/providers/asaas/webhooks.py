@@ -7,7 +7,8 @@ timestamp), the receiver compares the token. Events follow each payment's life: 
 PAYMENT_CONFIRMED when a card or boleto is paid; PAYMENT_RECEIVED when the money is credited (a
 PIX at once); PAYMENT_OVERDUE; PAYMENT_REFUNDED; PAYMENT_CHARGEBACK_REQUESTED; PAYMENT_DELETED.
 Only events before `now` are rendered; the id is stable per (payment, event), so a redelivery
-carries the same id.
+carries the same id. Asaas notifies as the event happens, so each `Delivery.sent_at` is the
+event's moment (the envelope's `dateCreated`, in São Paulo wall time).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def deliveries(facts: AsaasFacts, account: str | dict[str, Any], *, now: datetim
             }
             raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
             headers = {HEADER: found.webhook_secret, "Content-Type": "application/json"}
-            rendered.append((moment, p.payment_id, Delivery(NAME, body["id"], event, raw, headers)))
+            delivery = Delivery(NAME, body["id"], event, raw, headers, sent_at=moment)
+            rendered.append((moment, p.payment_id, delivery))
     rendered.sort(key=lambda r: (r[0], r[1], EVENTS.index(r[2].event_type)))
     return [d for _, _, d in rendered]

@@ -271,7 +271,11 @@ def transfer_at(t: AsaasTransfer, account: AsaasAccount, as_of: date) -> dict[st
 
 
 def statement_item(item: StatementItem) -> dict[str, Any]:
-    """One `GET /v3/financialTransactions` item; `paymentId` / `transferId` only where they apply."""
+    """One `GET /v3/financialTransactions` item; `paymentId` / `splitId` / `transferId` only where they apply.
+
+    A split's debit (and its reversal) names both the payment and the split (`splitId`: the official
+    SDK's `FinancialTransactionGetResponseDto` carries it, "Split identifier (If any)").
+    """
     body: dict[str, Any] = {
         "object": "financialTransaction",
         "id": item.item_id,
@@ -283,9 +287,41 @@ def statement_item(item: StatementItem) -> dict[str, Any]:
     }
     if item.payment_id is not None:
         body["paymentId"] = item.payment_id
+    if item.split_id is not None:
+        body["splitId"] = item.split_id
     if item.transfer_id is not None:
         body["transferId"] = item.transfer_id
     return body
+
+
+def commercial_info(account: AsaasAccount) -> dict[str, Any]:
+    """`GET /v3/myAccount/commercialInfo/`: who owns the account behind the API key (the store's company).
+
+    The official SDK (asaasdev/asaas-api-sdk-java, `AccountInfoService.retrieveBusinessData`,
+    `AccountInfoGetResponseDto`) documents the path, with its trailing slash, and the fields;
+    the enums `status` (APPROVED, …), `personType` (JURIDICA | FISICA) and `companyType` (MEI,
+    LIMITED, INDIVIDUAL, ASSOCIATION) are the SDK's. Every account of the world is an approved
+    company's; `cpfCnpj` in digits, as Asaas writes documents elsewhere (`bankAccount.cpfCnpj`).
+    """
+    store = account.store
+    return {
+        "status": "APPROVED",
+        "personType": "JURIDICA",
+        "cpfCnpj": digits_only(store.cnpj),
+        "name": store.legal_name,
+        "birthDate": None,
+        "companyName": store.legal_name,
+        "companyType": "LIMITED",
+        "tradingName": store.name,
+        "incomeValue": None,
+        "email": None,
+        "phone": None,
+        "mobilePhone": None,
+        "site": None,
+        "denialReason": None,
+        "availableCompanyNames": [store.legal_name],
+        "commercialInfoExpiration": {"isExpired": False, "scheduledDate": None},
+    }
 
 
 def page(data: list[Any], total: int, limit: int, offset: int) -> dict[str, Any]:

@@ -34,7 +34,10 @@ Facts relied on, their sources and how sure they are (the reference is
 Choices where MP says nothing: `NOW` is the world's `as_of` at 00:00 São Paulo (the world is a
 snapshot taken then); date bounds are inclusive instants; ties are ordered by id and payments
 without the sorted date come last; refund dates are written in `-03:00`; an id of another account
-answers 404; chargebacks happen only before the release (never released money is taken back).
+answers 404; chargebacks happen only before the release (never released money is taken back); the
+release of a payment's money moves its `date_last_updated` to `money_release_date` (MP says neither
+that it does nor that it does not: its guide's example payment was last updated a week after its
+release date, which fits both; a client must not rely on it, and can search `range=money_release_date`).
 """
 
 NAME = "mercadopago"  # its URL prefix (/mercadopago), its name in credentials, faults, logs and options

@@ -8,6 +8,7 @@ from sandbox.providers.mercadopago.api import MercadoPagoApi, error_body_of
 from sandbox.providers.mercadopago.generator import MercadoPagoGenerator
 from sandbox.providers.mercadopago.knobs import MercadoPagoKnobs
 from sandbox.providers.mercadopago.options import MercadoPagoOptions
+from sandbox.providers.mercadopago.webhooks import deliveries
 
 MERCADOPAGO = SandboxPlatform(
     name=NAME,
@@ -17,4 +18,5 @@ MERCADOPAGO = SandboxPlatform(
     api=MercadoPagoApi,
     error_body=error_body_of,
     knobs=MercadoPagoKnobs,
+    webhooks=deliveries,
 )

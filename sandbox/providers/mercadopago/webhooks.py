@@ -9,7 +9,11 @@ A notification is thin: it names the payment that changed and the receiver fetch
   created in that state, so it has no separate update);
 - `payment.updated` when it changes later: approved (PIX paid, card out of manual review),
   cancelled (PIX expired), refunded, charged back. (The release of the money changes
-  `date_last_updated` too, but MP sends no notification for it.)
+  `date_last_updated` too, the sandbox's choice, see the package docstring; no notification is
+  sent for it: MP's page lists none for a release.)
+
+Each `Delivery` carries `sent_at`: the world time of the change, which is when MP notifies (its
+`date_created` and `ts`), so a replay can record when each would have been received.
 
 Signature: header `x-signature: ts=<ts>,v1=<hex>` and `x-request-id: <uuid>`, where `<hex>` is the
 lower-case HMAC-SHA256, keyed with the account's signature secret (`webhook_secret`, UTF-8), of the
@@ -106,6 +110,7 @@ def notification(account: Account, payment: Payment, at: datetime, action: str) 
             "x-signature": f"ts={ts},v1={signature(account.webhook_secret, data_id, request_id, ts)}",
         },
         query={"data.id": data_id, "type": "payment"},
+        sent_at=at,
     )
 
 

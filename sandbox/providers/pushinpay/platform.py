@@ -8,6 +8,7 @@ from sandbox.providers.pushinpay.api import PushinpayApi, error_body
 from sandbox.providers.pushinpay.generator import PushinpayGenerator
 from sandbox.providers.pushinpay.knobs import PushinpayKnobs
 from sandbox.providers.pushinpay.options import PushinpayOptions
+from sandbox.providers.pushinpay.webhooks import deliveries
 
 PUSHINPAY = SandboxPlatform(
     name=NAME,
@@ -17,4 +18,5 @@ PUSHINPAY = SandboxPlatform(
     api=PushinpayApi,
     error_body=error_body,
     knobs=PushinpayKnobs,
+    webhooks=deliveries,
 )

@@ -8,6 +8,7 @@ from sandbox.providers.stripe.api import StripeApi, error_body
 from sandbox.providers.stripe.generator import StripeGenerator
 from sandbox.providers.stripe.knobs import StripeKnobs
 from sandbox.providers.stripe.options import StripeOptions
+from sandbox.providers.stripe.webhooks import deliveries
 
 STRIPE = SandboxPlatform(
     name=NAME,
@@ -17,4 +18,5 @@ STRIPE = SandboxPlatform(
     api=StripeApi,
     error_body=error_body,
     knobs=StripeKnobs,
+    webhooks=deliveries,
 )

@@ -1,8 +1,9 @@
 """The Mercado Pago client's rules that need no server: the search window on the wire, the account
 check, what MP's error answers mean, and that the token never shows.
 
-What the client does over HTTP (paging to `paging.total`, splitting windows under the offset cap,
-retries) is tested against the served sandbox in the integration phase.
+What the client does over HTTP (paging to `paging.total`, the two passes, splitting windows under
+the offset cap, retries, MP's error answers on the wire) is tested against the served sandbox in
+`test_mercadopago_served.py`; here, the rules that decide them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from plugins.providers.errors import AuthenticationError, NotLinkedError, Respon
 from plugins.providers.mercadopago.client import (
     OFFSET_CAP,
     PAGE_LIMIT,
+    PASSES,
     BearerToken,
     MercadoPagoClient,
     _ceil_ms,
@@ -43,6 +45,18 @@ def test_a_business_day_is_asked_for_to_its_last_millisecond_inclusive() -> None
         "offset": 100,
         "limit": PAGE_LIMIT,
     }
+
+
+def test_releases_are_asked_for_by_their_own_date_in_a_second_pass() -> None:
+    """MP does not say a release moves `date_last_updated`; `range=money_release_date` is documented."""
+    assert PASSES == ("date_last_updated", "money_release_date")
+    interval = Interval.for_dates(date(2026, 10, 1), date(2026, 10, 1))
+    params = search_params(_ceil_ms(interval.start), _ceil_ms(interval.end), offset=0, by="money_release_date")
+    assert (params["range"], params["sort"], params["criteria"]) == ("money_release_date", "money_release_date", "asc")
+    assert (params["begin_date"], params["end_date"]) == (
+        "2026-10-01T00:00:00.000-03:00",
+        "2026-10-01T23:59:59.999-03:00",
+    )
 
 
 def test_the_window_is_the_intervals_own_instants_whatever_their_zone() -> None:

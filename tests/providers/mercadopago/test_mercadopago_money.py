@@ -5,6 +5,11 @@ MP writes amounts as JSON numbers (`"transaction_amount": 10.05`). Read through 
 read by msgspec into `Decimal` it is the digits MP wrote. Each test below builds a search answer
 as MP writes it and runs it through what the client does with a real answer
 (`read_search_page`), then through the raw writer into PostgreSQL.
+
+These answers are built here rather than served by the sandbox because the sandbox, like a real
+store's prices, only ever writes two-decimal amounts: 1.005, 0.1 + 0.2 or 99999999.99 never come
+from it. The served tests (`test_mercadopago_served.py`) check the world's own amounts to the cent,
+and the fault suite a malformed amount on the wire.
 """
 
 from __future__ import annotations

@@ -64,8 +64,3 @@ def land_deliveries(url: str, integration_id: int, sent: list[Delivery], *, keyr
         return [
             land(conn, integration_id, d.headers, d.query, d.body, keyring=keyring, received_at=d.sent_at) for d in sent
         ]
-
-
-def prepare_known_ids(url: str, integration_id: int, world: World, account: dict[str, Any], keyring: Keyring) -> None:
-    """The fault suite's preparation step: what PushinPay notified for the account, landed."""
-    land_deliveries(url, integration_id, sent_to(world, account), keyring=keyring)

@@ -176,6 +176,25 @@ def test_one_payment_by_id_and_another_accounts_is_not_found(http: httpx.Client,
 # ------------------------------------------------------------------- statement and transfers
 
 
+def test_the_account_behind_a_key_is_its_stores_company(http: httpx.Client, served: Served) -> None:
+    """`GET /v3/myAccount/commercialInfo/` (official SDK `AccountInfoService.retrieveBusinessData`)."""
+    for tenant in range(len(served.world.tenants)):
+        for account in served.tenant(tenant)["asaas"]["accounts"]:
+            reply = http.get("/asaas/v3/myAccount/commercialInfo/", headers=_headers(account))
+            assert reply.status_code == 200, reply.text
+            info = reply.json()
+            store = _facts(served).account_by_key[account["api_key"]].store
+            assert info["cpfCnpj"] == store.cnpj_digits and [info["cpfCnpj"]] == [
+                "".join(c for c in d if c.isdigit()) for d in account["payout_documents"]
+            ]
+            assert (info["personType"], info["status"], info["companyName"]) == (
+                "JURIDICA",
+                "APPROVED",
+                store.legal_name,
+            )
+    assert http.get("/asaas/v3/myAccount/commercialInfo/", headers=UA).status_code == 401
+
+
 def test_statement_and_transfers_filters_order_and_balances(http: httpx.Client, served: Served) -> None:
     account = _account(served, 0, 1)
     headers = _headers(account)
@@ -186,6 +205,9 @@ def test_statement_and_transfers_filters_order_and_balances(http: httpx.Client, 
         running += item["value"]
         assert item["balance"] == running and item["object"] == "financialTransaction"
         assert ("transferId" in item) == (item["type"] == "TRANSFER")
+        # a split's debit and its reversal name the split (the SDK's `splitId`) and the payment
+        split_line = item["type"] in ("INTERNAL_TRANSFER_DEBIT", "INTERNAL_TRANSFER_REVERSAL")
+        assert ("splitId" in item) == split_line and (not split_line or item["paymentId"].startswith("pay_"))
     newest_first, _ = _walk(http, "/v3/financialTransactions", headers, order="desc")
     assert [i["id"] for i in newest_first] == [i["id"] for i in reversed(items)]
     day = items[len(items) // 2]["date"]

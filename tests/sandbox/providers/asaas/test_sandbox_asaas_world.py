@@ -84,6 +84,14 @@ def test_credentials_name_one_account_per_store_exactly() -> None:
     assert len(set(keys)) == len(keys) == len(world.stores)
 
 
+def test_a_world_asked_for_no_asaas_orders_has_no_asaas_payments() -> None:
+    """The payment awaiting the next transfer is added only to a world that has orders."""
+    facts = _facts(World(replace(SMALL, asaas_orders_per_day=0)))
+    assert facts.asaas_payments == () and facts.payments == () and facts.transfers == ()
+    assert all(items == () for items in facts.statements.values())
+    assert len(facts.accounts) == SMALL.tenants * SMALL.stores_per_tenant, "the accounts are still opened"
+
+
 def test_installment_plans_split_the_gross_with_the_remainder_on_the_first() -> None:
     facts = _facts(world_of(SMALL))
     plans: dict[str, list] = defaultdict(list)

@@ -61,6 +61,7 @@ def test_every_payment_is_notified_created_then_updated_on_each_change() -> None
     assert len(sent) == sum(len(events(p)) for p in mine)
     times = [datetime.fromisoformat(json.loads(d.body)["date_created"]) for d in sent]
     assert times == sorted(times)
+    assert [d.sent_at for d in sent] == times, "each is sent when the change happened"
 
 
 def test_the_body_query_and_headers_are_mercado_pagos() -> None:
