@@ -12,7 +12,9 @@ end (every payment of the world but the ones still `created`, which PushinPay ne
 re-read once and lands with the status, value and split rules PushinPay shows at the world's end,
 money compared as Decimals to the world's facts. The world's payouts (PushinPay's daily sweeps)
 have no PushinPay endpoint: they reach the warehouse only as bank credits (Pluggy), so nothing of
-them lands from PushinPay.
+them lands from PushinPay. The charges still `created` at the world's end are in the world's ground
+truth (`PENDING`, `awaiting_payment`) but nothing PushinPay serves or sends names them, so no sync
+can land them: a gap between the truth and what the warehouse can know, reported, not bent here.
 
 Error answers are the sandbox's own (an unknown id answers 404 `[]`, a bad token 401) or injected
 through its control surface (`sandbox/core/control.py`), so what is exercised is the client's
