@@ -152,7 +152,7 @@ def run_sync(
 
 _KNOWN_IDS = """
     with seen as (
-        select object_id, min(loaded_at) as first_seen
+        select object_id, min(seen_at) as first_seen
         from ({sightings}) as sightings
         where object_id is not null
         group by object_id
@@ -174,15 +174,21 @@ _KNOWN_IDS = """
         or not (latest.status = any(%(final)s))
     order by seen.object_id
 """
-_SIGHTING = "select {column} as object_id, loaded_at from raw.{table} where integration_id = %(integration_id)s"
+# When the warehouse first saw an object: a webhook row's `received_at` (when the platform delivered
+# it; a replay of recorded deliveries passes their original time), else when the row was loaded.
+_SIGHTING = (
+    "select {column} as object_id, coalesce(received_at, loaded_at) as seen_at from raw.{table} "
+    "where integration_id = %(integration_id)s"
+)
 
 
 def known_ids(conn: psycopg.Connection, spec: KnownIds, integration_id: int, window: Interval) -> list[str]:
     """The ids a provider without a list endpoint must re-read for `window`, sorted, each once.
 
-    Every id of this integration first seen (first loaded, by webhook or by an earlier sync) inside
-    the window, so a day's objects are confirmed by that day's sync and again by any re-run or
-    backfill of it; and every id whose latest status is not final (or was never confirmed), however
+    Every id of this integration first seen inside the window (a webhook row when the platform
+    delivered it, its `received_at`, so a replay of recorded deliveries counts in their own days;
+    any other row when it was loaded), so a day's objects are confirmed by that day's sync and
+    again by any re-run or backfill of it; and every id whose latest status is not final (or was never confirmed), however
     old, until the platform says it is. Tables and columns come from the provider's declaration and
     must be raw tables the registry knows.
     """
