@@ -187,7 +187,9 @@ class PushinpayGenerator:
         return PushinpayFacts(
             platform=NAME,
             as_of=self.config.as_of,
-            payments=self._payments,
+            # a charge nobody has paid yet was never notified (PushinPay sends no webhook on
+            # creation) and cannot be listed: the warehouse cannot know it, so the rules do not judge it
+            payments=tuple(p for p in self._payments if p.status != "pending"),
             payouts=self._payouts,
             credits=credit_facts(NAME, bank.posted, self._planned),
             fee_schedules=self._fee_schedules,
