@@ -37,55 +37,8 @@ from ingestion.warehouse import (  # noqa: E402
 )
 from plugins.providers.registry import RAW_TABLES  # noqa: E402
 
-# The payment gateways' raw tables (docs/payment-reconciliation-rules.md), which the dbt models
-# read as sources. Their providers are written on other branches; until they register these
-# tables in RAW_TABLES, the test warehouse creates them here with the same DDL
-# (ingestion/warehouse.py RAW_TABLE_DDL) plus the `received_at` column every raw table gains
-# (the sink's receipt time of a webhook row, null for API rows). Table → its one key column.
-GATEWAY_RAW_TABLES = {
-    "stripe_charges": "payment_intent",
-    "stripe_refunds": "charge",
-    "stripe_disputes": "charge",
-    "stripe_payouts": "status",
-    "stripe_balance_transactions": "source_id",
-    "stripe_payout_transactions": "payout_id",
-    "stripe_events": "type",
-    "mercadopago_payments": "external_reference",
-    "mercadopago_webhook_events": "data_id",
-    "asaas_payments": "external_reference",
-    "asaas_financial_transactions": "payment_id",
-    "asaas_transfers": "status",
-    "asaas_webhook_events": "payment_id",
-    "pushinpay_transactions": "status",
-    "pushinpay_webhook_events": "transaction_id",
-}
-
-
-def create_gateway_raw_tables(url: str) -> None:
-    """Create the gateway raw tables (and `received_at`) where the providers do not yet."""
-    from psycopg import sql
-
-    from ingestion.warehouse import RAW_TABLE_DDL
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        for table, key_column in GATEWAY_RAW_TABLES.items():
-            conn.execute(
-                sql.SQL(RAW_TABLE_DDL).format(
-                    table=sql.Identifier(table),
-                    key_column=sql.Identifier(key_column),
-                    loaded_at_index=sql.Identifier(f"{table}_loaded_at_brin"),
-                )
-            )
-            conn.execute(
-                sql.SQL("alter table raw.{} add column if not exists received_at timestamptz").format(
-                    sql.Identifier(table)
-                )
-            )
-
-
 WAREHOUSE_TABLES = (
     *(f"raw.{table}" for table in RAW_TABLES),
-    *(f"raw.{table}" for table in GATEWAY_RAW_TABLES if table not in RAW_TABLES),
     "ops.sync_runs",
     "ops.alerts",
     "ops.webhook_deliveries",
@@ -109,7 +62,6 @@ def warehouse_url() -> str:
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     ensure_schema(url)
-    create_gateway_raw_tables(url)
     yield url
     if previous is None:
         os.environ.pop("DATABASE_URL", None)
