@@ -84,6 +84,8 @@ def demo_command(
             added = register_sandbox_integrations(url, world.credentials(base_url))
         with step("Landing the webhooks of the platforms without a list endpoint (as the sink would)"):
             replay_sandbox_webhooks(url, world, added)
+        with step("Loading the tenants' contracts (split rates, gateway fees)"):
+            load_sandbox_contracts(url, world)
         last_day = config.start + timedelta(days=days - 1)
         with step(f"Running the daily DAG for {last_day} with a {days - 1}-day look-back (extract → dbt build)"):
             dag_test(last_day, conf={"lookback_days": days - 1})
@@ -178,6 +180,14 @@ def replay_sandbox_webhooks(url: str, world: World, added: list[tuple[str, str, 
                 )
                 landed += 1
     return landed
+
+
+def load_sandbox_contracts(url: str, world: World) -> dict[str, int]:
+    """The tenants' contracts with the platforms (split rates, gateway fee schedules) into control tables."""
+    from ingestion import contracts
+
+    with psycopg.connect(url) as conn:
+        return contracts.load(conn, world.contracts())
 
 
 def sandbox_accounts(given: dict) -> list[tuple[str, dict]]:
