@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Annotated
 
 import psycopg
@@ -226,14 +227,14 @@ class Agreement:
     def all_match(self) -> bool:
         return self.matching == self.truth and not self.unknown
 
-    def line(self) -> str:
-        parts = [f"{self.matching} of {self.truth} ground-truth orders have their status and reason in the mart"]
+    def line(self, noun: str = "orders") -> str:
+        parts = [f"{self.matching} of {self.truth} ground-truth {noun} have their status and reason in the mart"]
         if self.differing:
             parts.append(f"{self.differing} have another status or reason")
         if self.missing:
             parts.append(f"{self.missing} are missing from the mart")
         if self.unknown:
-            parts.append(f"the mart has {self.unknown} orders the world does not know")
+            parts.append(f"the mart has {self.unknown} {noun} the world does not know")
         verdict = "[green]all match[/green]" if self.all_match else "[red]MISMATCH[/red]"
         return "; ".join(parts) + f": {verdict}"
 
@@ -270,5 +271,90 @@ def report(url: str, world: World) -> None:
         f'Look at the rows: [bold]conciliador db psql --database {DEMO_DATABASE} -c "select status, divergence_reason, count(*) '
         'from marts.fct_ifood_order_reconciliation group by 1, 2 order by 1, 2"[/bold]'
     )
-    if not agreement.all_match:
+    gateways_agree = report_gateways(url, world)
+    if not agreement.all_match or not gateways_agree:
         raise typer.Exit(1)
+
+
+GATEWAY_STATUSES = ("RECONCILED", "PENDING", "DISCREPANCY", "MANUAL_REVIEW")
+TOOK_MONEY = ("paid", "refunded", "charged_back")
+_GATEWAY_TOTALS = """
+    select r.platform,
+           count(*) filter (where r.payment_status in ('paid', 'refunded', 'charged_back')) as payments,
+           coalesce(sum(r.gross_amount) filter (where r.payment_status in ('paid', 'refunded', 'charged_back')), 0),
+           coalesce(sum(r.fee_amount), 0), coalesce(sum(r.net_amount), 0),
+           coalesce(sum(s.platform_fee), 0), coalesce(sum(s.affiliate_commission), 0),
+           coalesce(sum(s.producer_amount), 0),
+           count(*) filter (where a.overcharged), coalesce(sum(a.overcharge_amount), 0),
+           count(*) filter (where s.split_mismatch)
+    from marts.fct_payment_reconciliation as r
+    left join marts.fct_payment_splits as s using (platform, payment_id)
+    left join marts.fct_fee_audit as a using (platform, payment_id)
+    group by r.platform
+"""
+
+
+def report_gateways(url: str, world: World) -> bool:
+    """The gateways' reconciliation, splits and fee audit beside the ground truth; True when they agree."""
+    from sandbox.core.payments.gateway import GatewayFacts
+
+    gateways = [name for name, facts in world.facts.items() if isinstance(facts, GatewayFacts)]
+    truth_rows = [row for name in gateways for row in world.facts[name].ground_truth()]
+    if not truth_rows:
+        return True
+    truth = {(row["platform"], row["payment_id"]): row for row in truth_rows}
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select platform, payment_id, status, reason from marts.fct_payment_reconciliation"
+        ).fetchall()
+        totals = {r[0]: r[1:] for r in conn.execute(_GATEWAY_TOTALS).fetchall()}
+    seen = Counter((status, reason) for _, _, status, reason in rows)
+    expected = Counter((row["status"], row["reason"]) for row in truth_rows)
+    as_of = world.config.start + timedelta(days=world.config.days)
+    table = Table(title=f"Gateway payments by reconciliation status (as of {as_of}): payment → payout → bank credit")
+    for column, justify in (("status", "left"), ("reason", "left"), ("payments", "right"), ("ground truth", "right")):
+        table.add_column(column, justify=justify)
+    order = {status: n for n, status in enumerate(GATEWAY_STATUSES)}
+    for status, reason in sorted(seen.keys() | expected.keys(), key=lambda k: (order.get(k[0], 99), k[1] or "")):
+        table.add_row(status, reason or "", str(seen[(status, reason)]), str(expected[(status, reason)]))
+    Console().print(table)
+    agreement = Agreement.of(truth, rows)
+    Console().print(agreement.line("gateway payments"))
+
+    money = Table(title="Gateway money (payments that took money): the mart, and the ground truth where it differs")
+    for column in ("gateway", "payments", "gross", "gateway fee", "net", "platform fee", "affiliates", "producers",
+                   "over-charged", "over-charge R$", "split mismatches"):  # fmt: skip
+        money.add_column(column, justify="left" if column == "gateway" else "right")
+    same = True
+    for name in gateways:
+        rows_of = [row for row in truth_rows if row["platform"] == name and row["payment_status"] in TOOK_MONEY]
+        expected_totals = (
+            len(rows_of),
+            sum((r["gross_amount"] for r in rows_of), Decimal(0)),
+            sum((r["fee_amount"] for r in rows_of), Decimal(0)),
+            sum((r["net_amount"] for r in rows_of), Decimal(0)),
+            sum((r["platform_fee"] for r in rows_of), Decimal(0)),
+            sum((r["affiliate_commission"] for r in rows_of), Decimal(0)),
+            sum((r["producer_amount"] for r in rows_of), Decimal(0)),
+            sum(1 for r in rows_of if r["fee_status"] == "overcharged"),
+            sum((r["overcharge_amount"] or Decimal(0) for r in rows_of), Decimal(0)),
+            sum(1 for r in rows_of if r["split_mismatch"]),
+        )
+        got = totals.get(
+            name, (0, Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0), 0, Decimal(0), 0)
+        )
+        cells = []
+        for value, want in zip(got, expected_totals, strict=True):
+            text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+            if value != want:
+                same = False
+                text += f" [red](truth {want:,})[/red]" if isinstance(want, int) else f" [red](truth {want:,.2f})[/red]"
+            cells.append(text)
+        money.add_row(name, *cells)
+    Console().print(money)
+    Console().print(
+        "Splits: platform fee + affiliate + producer = gross, to the cent, for every payment; over-charges "
+        "are fees above the contract (money to claim back: marts.fct_fee_audit_monthly)."
+        + (" [green]Totals match the ground truth.[/green]" if same else " [red]TOTALS DIFFER.[/red]")
+    )
+    return agreement.all_match and same
