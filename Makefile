@@ -8,7 +8,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.synced
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench bench-ingest bench-ifood bench-sandbox env clean
+.PHONY: demo test lint bench bench-ingest bench-ifood bench-payments bench-sandbox env clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -33,7 +33,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-bench: bench-ingest bench-ifood bench-sandbox
+bench: bench-ingest bench-ifood bench-payments bench-sandbox
 
 bench-ingest: $(STAMP)
 	$(VENV)/bin/python -m bench.ingest $(ARGS)
@@ -41,6 +41,10 @@ bench-ingest: $(STAMP)
 # Default 100k orders (a few minutes on 2 cores once loaded); 1M: make bench-ifood ARGS="--orders 1000000"
 bench-ifood: $(STAMP)
 	$(VENV)/bin/python -m bench.ifood $(ARGS)
+
+# Default ~50k gateway payments (a few minutes on 2 cores; loading is cached); 1M: make bench-payments ARGS="--payments 1000000"
+bench-payments: $(STAMP)
+	$(VENV)/bin/python -m bench.payments $(ARGS)
 
 # World generation (1M bank transactions) and one server process paging 150k of them.
 bench-sandbox: $(STAMP)
