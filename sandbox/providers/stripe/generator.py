@@ -441,14 +441,17 @@ class StripeGenerator:
     def _payouts_of(
         self, index: int, account: StripeAccount, ids: _Ids, txns: Sequence[BalanceTransaction]
     ) -> list[Payout]:
-        """Each business day D up to the as-of day: one payout of every transaction available by D,
-        created before the payout was, and not paid out yet; none while that sums to zero or less."""
+        """Each business day D before the as-of day: one payout of every transaction available by D,
+        created before the payout was, and not paid out yet; none while that sums to zero or less.
+
+        The world's story ends at the as-of day's midnight (the daily run's interval ends there): a
+        payout of the as-of day would be created after it, so there is none."""
         cfg = self.config
         rng = stream(cfg.seed, NAME, "payout-times", index)
         waiting = sorted(txns, key=lambda t: (t.created, t.txn_id))
         payouts = []
         day = cfg.start
-        while day <= cfg.as_of:
+        while day < cfg.as_of:
             if is_business_day(day):
                 created = sp_midnight(day) + timedelta(hours=PAYOUT_HOUR, seconds=rng.randrange(3600))
                 due = [t for t in waiting if t.available_on <= day and t.created < created]
