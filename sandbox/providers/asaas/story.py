@@ -24,10 +24,12 @@
    (−fee) and, with a split, `INTERNAL_TRANSFER_DEBIT` (−split, naming the split in `splitId`) items; a refund after the credit
    is `PAYMENT_REVERSAL` (−value) + `PAYMENT_FEE_REVERSAL` (+fee) + `INTERNAL_TRANSFER_REVERSAL`
    (+split: the split is reversed too); a chargeback after the credit is `CHARGEBACK` (−value).
-6. **Transfers.** At 18:00 (São Paulo) of every business day the tenant transfers the whole
-   balance, when positive and above the transfer fee, to the store's bank account: a `TRANSFER`
-   item (−value) and a transfer object; PIX transfers are done the same day, TEDs the next
-   business day. Payments credited after 18:00 of the last business day await the next transfer
+6. **Transfers.** At the start (00:00, São Paulo) of every business day the tenant's automatic
+   transfer moves the whole balance the days before left, when positive and above the transfer
+   fee, to the store's bank account: a `TRANSFER` item (−value) and a transfer object; PIX
+   transfers are done the same day, TEDs the next business day. So a transfer dated D carries
+   every credit dated before D and after the previous transfer (the rules read the statement by
+   dates alone). Payments credited on the last business day await the next transfer
    (the story makes sure one exists when PIX is credited the same day and the world has orders).
 7. **Bank.** Each transfer done before the as-of is one bank credit of `netValue` on its
    `effectiveDate`, unless `draw_fault` (stream ("asaas", "payouts")) makes it go wrong.
@@ -55,7 +57,7 @@ from sandbox.providers.asaas.knobs import AsaasKnobs
 from sandbox.providers.asaas.payer import ASAAS_ISPB, payer_for
 from sandbox.providers.asaas.records import AsaasAccount, AsaasPayment, AsaasTransfer, Split, StatementItem
 
-SWEEP_AT = time(18, 0)  # the tenant's daily transfer of the whole balance (São Paulo time)
+SWEEP_AT = time(0, 0)  # the tenant's daily transfer of the whole balance, at the start of the business day
 MIN_FOR_FLOOR = 20  # a positive rate over at least this many candidates yields at least one
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 _BRANDS = ("VISA", "MASTERCARD", "ELO", "AMEX", "HIPERCARD")
@@ -184,7 +186,7 @@ class AsaasStory:
         return sp(day, rng.randint(6, 9), rng.randint(0, 59), rng.randint(0, 59))
 
     def _sweep_after(self, moment: datetime) -> date | None:
-        """The business day whose 18:00 transfer is the first after `moment` (None: none in the world)."""
+        """The business day whose start-of-day transfer is the first after `moment` (None: none in the world)."""
         for day in self.days:
             if sp(day, SWEEP_AT.hour) > moment:
                 return day

@@ -6,9 +6,10 @@
     R = estimatedCreditDate, paid_at = confirmedDate (else paymentDate).
 
     The payout is the statement sweep: the first TRANSFER line of the integration's statement
-    after the payment's credit line, in statement order (date, then the line id: the statement
-    lands without its position, and its ids are the only order within a day the warehouse
-    has), names the transfer that carried the payment's net to the bank.
+    dated after the payment's credit line (the tenant's automatic transfer runs at the start of
+    each business day and sweeps what the days before it left: the rules document, "Payouts"),
+    names the transfer that carried the payment's net to the bank. In the statement order used
+    here a date's TRANSFER lines come first, then its other lines by id.
 
     Readings of the rules document where it leaves a choice (the lead settles them there):
     - a deleted payment (`deleted` true) is `failed` whatever its last status: deletion is a
@@ -42,7 +43,7 @@ statement_ordered as (
         *,
         row_number() over (
             partition by tenant_id, integration_id
-            order by transaction_date, financial_transaction_id
+            order by transaction_date, (type = 'TRANSFER') desc, financial_transaction_id
         ) as statement_position
     from statement_lines
 ),

@@ -27,7 +27,15 @@
       semicolons or spaces; documents are compared by their digits;
     - step 3's split and short use the credits left by steps 1 and 2 and take none (two
       payouts may both be `short` against one credit: each is a discrepancy to look at).
+
+    Planning: the steps are CTEs over CTEs, whose row counts PostgreSQL cannot estimate (an equality
+    of two columns, such as the same-day exact pairs, is estimated at one row); on one row it picks
+    nested loops, and at 5,000 payments the model ran 150 s instead of 0.03 s. Every join here is an
+    equality on keys of sets that fit in memory, so hash joins are always right: nested loops are off
+    for this model's transaction only (`set local`).
 #}
+{{ config(pre_hook="set local enable_nestloop = off") }}
+
 with
 
 payouts as (

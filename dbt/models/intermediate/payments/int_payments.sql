@@ -2,7 +2,9 @@
     Every gateway payment in the canonical columns of docs/payment-reconciliation-rules.md,
     one row per (tenant, platform, payment): the union of the four gateways' int_<gw>__payments,
     with the São Paulo dates of paid_at and refunded_at. The per-gateway models say which
-    field each column comes from.
+    field each column comes from. A payment that took no money (pending, failed, expired) has
+    fee, split withheld and net 0, whatever the gateway shows as expected amounts (the rules
+    document, "The canonical payment"): nothing was charged, kept or withheld.
 #}
 {%- set gateways = ['stripe', 'mercadopago', 'asaas', 'pushinpay'] %}
 {%- set columns = [
@@ -46,10 +48,10 @@ final as (
         gateway_status,
         payment_status,
         gross_amount,
-        fee_amount,
+        case when took_money then fee_amount else 0 end as fee_amount,
         fee_source,
-        split_withheld_amount,
-        net_amount,
+        case when took_money then split_withheld_amount else 0 end as split_withheld_amount,
+        case when took_money then net_amount else 0 end as net_amount,
         stated_net_amount,
         {{ sao_paulo_date('paid_at') }} as paid_date,
         {{ sao_paulo_date('refunded_at') }} as refunded_date,
@@ -59,7 +61,12 @@ final as (
         disputes,
         paid_at,
         refunded_at
-    from unioned
+    from (
+        select
+            unioned.*,
+            payment_status in ('paid', 'refunded', 'charged_back') as took_money
+        from unioned
+    ) as unioned
 )
 
 select * from final

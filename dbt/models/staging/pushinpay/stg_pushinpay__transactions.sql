@@ -8,6 +8,12 @@
     earliest time any version of the transaction was seen with that status (the sink's receipt
     time for webhook rows, else the load time); int_pushinpay__payments combines them with the
     webhook notifications.
+
+    Which version is "latest": the newest version PushinPay's API served (a sync's re-read), else
+    the newest notification. A notification carries a few of the transaction's fields only (no
+    `split_rules`, no `webhook_url` with the checkout's order), so one landed after the sync's
+    full object must not replace it; the statuses it brings are read by int_pushinpay__payments
+    from the notifications themselves.
 #}
 with
 
@@ -21,6 +27,7 @@ renamed as (
         tenant_id,
         integration_id,
         sync_run_id,
+        source,
         coalesce(payload ->> 'status', status) as status,
         payload ->> 'webhook_url' as webhook_url,
         substring(payload ->> 'webhook_url' from '[?&]order=([^&#]*)') as order_id,
@@ -60,7 +67,9 @@ first_seen as (
 ),
 
 deduplicated as (
-    {{ deduplicate_latest_version('first_seen', 'tenant_id, transaction_id') }}
+    select distinct on (tenant_id, transaction_id) *
+    from first_seen
+    order by tenant_id, transaction_id, (source = 'api') desc, loaded_at desc, payload_hash desc
 )
 
 select * from deduplicated
