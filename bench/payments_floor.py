@@ -40,7 +40,8 @@ Readings the rules leave open, made here (the other readings may differ on them)
   confirmation saying so. A PushinPay charge becomes known only by its webhook, so in production
   the webhook is always the first sighting; in the bench `loaded_at` is the machine's clock, not
   the world's, and would otherwise depend on the day the bench runs.
-- **Stripe**: refunds count unless `failed` or `canceled`; `refunded_at` is the latest counted
+- **Stripe**: `available_on` and `arrival_date` are read as their UTC date (the rules' "Calendar":
+  Stripe writes date fields as their midnight UTC); refunds count unless `failed` or `canceled`; `refunded_at` is the latest counted
   refund's `created`. Every payout object is a payout, whatever its status.
 - **Asaas statement order** (date, then the statement's own order): raw keeps no position, so the
   order inside a date is the statement's running `balance` (each line's balance is the previous
@@ -203,7 +204,7 @@ stripe_payments as (
         ), 0) / 100 as reported_split,
         case when c.payload ->> 'status' = 'succeeded' then to_timestamp((c.payload ->> 'created')::bigint) end
             as paid_at,
-        (to_timestamp((b.payload ->> 'available_on')::bigint) at time zone {sp})::date as expected_release_date,
+        (to_timestamp((b.payload ->> 'available_on')::bigint) at time zone 'UTC')::date as expected_release_date,
         r.refunded_at,
         null::jsonb as mp_refunds,
         po.payout_id,
@@ -615,7 +616,7 @@ stripe_payouts as (
     select distinct on (integration_id, external_id)
         tenant_id, integration_id, 'stripe' as platform, external_id as payout_id,
         (payload ->> 'amount')::numeric / 100 as amount,
-        (to_timestamp((payload ->> 'arrival_date')::bigint) at time zone {sp})::date as payout_date
+        (to_timestamp((payload ->> 'arrival_date')::bigint) at time zone 'UTC')::date as payout_date
     from raw.stripe_payouts
     order by integration_id, external_id, loaded_at desc, payload_hash desc
 ),

@@ -17,9 +17,8 @@ on the bench's warehouse:
    rows aside and put them back, for the lead's incremental dbt timing.
 
 PushinPay's sync re-reads "the ids first seen in the interval" (`ingestion.sync.known_ids`), and
-"seen" is `loaded_at`, the machine's clock, not the world's. So its syncs run over the wall-clock
-span in which their deliveries were landed (what the daily DAG does in production, where the
-two clocks are one); every other provider syncs over the world's dates. iFood's integrations are
+"seen" is when PushinPay delivered the notification (`received_at`, the world's time of the
+replayed delivery), so its syncs run over the world's dates like every other provider's. iFood's integrations are
 registered but not synced: it sells nothing here, and each of its syncs would wait on its
 reconciliation report's polling for nothing.
 
@@ -332,7 +331,7 @@ def sync_all(url: str, interval: Interval, label: str, pushinpay_interval: Inter
     with psycopg.connect(url) as conn:
         found = [i for i in integrations.list_all(conn, active_only=True) if i.provider in SYNCED]
     jobs = [
-        (i, pushinpay_interval if i.provider == "pushinpay" else interval)
+        (i, interval)
         for i in found
         if i.provider != "pushinpay" or pushinpay_interval is not None
     ]

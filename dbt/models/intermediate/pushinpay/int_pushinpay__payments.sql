@@ -1,10 +1,11 @@
 {#
     PushinPay Pix transactions as canonical payments (docs/payment-reconciliation-rules.md).
     PushinPay reports no payment time, fee, net or release date, so:
-    - paid_at = the first time a `paid` status was seen: the earliest
-      coalesce(received_at, loaded_at) among the webhook notifications and the confirmed
-      transactions (every landed version) with status `paid`; refunded_at likewise for
-      `refunded`;
+    - paid_at = the first time a `paid` status was seen: the earliest received_at of the `paid`
+      notifications (when PushinPay delivered them), and only when no notification says so, the
+      earliest load of a confirmed transaction with status `paid`; refunded_at likewise for
+      `refunded`. Notifications first: they are PushinPay's own moment, and a confirmation is
+      only when our sync happened to look (a replay of past notifications keeps their time);
     - fee = the contracted fee round(gross × percent_fee / 100 + fixed_fee, 2) of the
       control.fee_schedules row (platform pushinpay, method pix, 1 installment) valid on the
       paid date, and R = add_business_days(paid date, that row's release_days);
@@ -75,12 +76,12 @@ combined as (
         end as latest_status,
         coalesce(transactions.value, notifications_summarised.latest_value) as gross_amount,
         coalesce(transactions.split_rules_value, 0) as split_withheld_amount,
-        least(
-            transactions.first_paid_seen_at, notifications_summarised.first_paid_seen_at
+        coalesce(
+            notifications_summarised.first_paid_seen_at, transactions.first_paid_seen_at
         ) as first_paid_seen_at,
-        least(
-            transactions.first_refunded_seen_at,
-            notifications_summarised.first_refunded_seen_at
+        coalesce(
+            notifications_summarised.first_refunded_seen_at,
+            transactions.first_refunded_seen_at
         ) as first_refunded_seen_at
     from transactions
     full outer join notifications_summarised
