@@ -55,10 +55,10 @@ def run_dbt(
         "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(state_dir() / "dbt-logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        # A partial build (`--select +fct_ifood_order_reconciliation`) runs the tests all of whose
-        # parents it builds, never a test that also reads a model it does not build (dbt's default,
-        # "eager", would run a gateway test that reads a shared staging model against a mart this
-        # build never made). The daily DAG builds everything, so it runs every test either way.
+        # A partial build (`--select +one_mart`) runs the tests all of whose parents it builds,
+        # never a test that also reads a model it does not build (dbt's default, "eager", would run
+        # one platform's test that reads a shared staging model against a mart this build never
+        # made). The daily DAG builds everything, so it runs every test either way.
         "DBT_INDIRECT_SELECTION": os.environ.get("DBT_INDIRECT_SELECTION", "cautious"),
     }
     result = subprocess.run(args, env=env, text=True, capture_output=True, check=False)
