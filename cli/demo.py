@@ -321,10 +321,13 @@ def report_gateways(url: str, world: World) -> bool:
     agreement = Agreement.of(truth, rows)
     Console().print(agreement.line("gateway payments"))
 
+    labels = ("payments", "gross", "gateway fee", "net", "platform fee", "affiliates", "producers",
+              "over-charged payments", "over-charge R$", "split mismatches")  # fmt: skip
     money = Table(title="Gateway money (payments that took money): the mart, and the ground truth where it differs")
-    for column in ("gateway", "payments", "gross", "gateway fee", "net", "platform fee", "affiliates", "producers",
-                   "over-charged", "over-charge R$", "split mismatches"):  # fmt: skip
-        money.add_column(column, justify="left" if column == "gateway" else "right")
+    money.add_column("")
+    for name in gateways:
+        money.add_column(name, justify="right")
+    columns: list[list[str]] = []
     same = True
     for name in gateways:
         rows_of = [row for row in truth_rows if row["platform"] == name and row["payment_status"] in TOOK_MONEY]
@@ -350,7 +353,9 @@ def report_gateways(url: str, world: World) -> bool:
                 same = False
                 text += f" [red](truth {want:,})[/red]" if isinstance(want, int) else f" [red](truth {want:,.2f})[/red]"
             cells.append(text)
-        money.add_row(name, *cells)
+        columns.append(cells)
+    for i, label in enumerate(labels):
+        money.add_row(label, *(column[i] for column in columns))
     Console().print(money)
     Console().print(
         "Splits: platform fee + affiliate + producer = gross, to the cent, for every payment; over-charges "
