@@ -247,6 +247,57 @@ def contracts(config: WorldConfig) -> None:
 
 @app.command()
 @world_options
+def deliver(
+    config: WorldConfig,
+    platform: Annotated[str, typer.Option(help="The platform whose notifications to send (e.g. stripe).")],
+    url: Annotated[str, typer.Option(help="The receiver, e.g. http://127.0.0.1:8000/integrations/webhooks/stripe")],
+    account: Annotated[
+        str | None, typer.Option(help="The account (integration name) whose notifications; default: every account.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 10.0,
+) -> None:
+    """POST a platform's notifications for this world to a receiver, signed as the platform signs them.
+
+    Each is sent as the platform sends it (raw body, its headers, its query string), oldest first,
+    signed as of now where the scheme has a timestamp; the answers are counted by status code.
+    """
+    import httpx
+
+    from sandbox.core.webhooks import post
+    from sandbox.registry import platform as platform_named
+
+    try:
+        found = platform_named(platform)
+    except KeyError as exc:
+        raise fail(f"--platform: {exc.args[0]}.") from None
+    if found.webhooks is None:
+        raise fail(f"--platform: {found.title} sends no webhooks in the sandbox.")
+    world = World(config)
+    listed = [a["name"] for t in world.credentials("")["tenants"] for a in t[found.name].get("accounts", ())]
+    if account is not None and account not in listed:
+        raise fail(f"--account: no {found.title} account {account!r} in this world; known: {', '.join(listed)}.")
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    answers: dict[int | str, int] = {}
+    sent = 0
+    with httpx.Client(timeout=timeout) as client:
+        for name in [account] if account else listed:
+            for delivery in found.webhooks(world.facts[found.name], name, now=now):
+                try:
+                    code: int | str = post(client, url, delivery).status_code
+                except httpx.HTTPError as exc:
+                    code = type(exc).__name__
+                answers[code] = answers.get(code, 0) + 1
+                sent += 1
+    summary = ", ".join(f"{code}: {n:,}" for code, n in sorted(answers.items(), key=lambda kv: str(kv[0])))
+    typer.echo(f"sent {sent:,} {found.title} notification(s) to {url}; answers {summary or 'none'}")
+    if any(not (isinstance(code, int) and 200 <= code < 300) for code in answers):
+        raise typer.Exit(1)
+
+
+@app.command()
+@world_options
 def truth(
     config: WorldConfig,
     out: Annotated[str | None, typer.Option(help="Write the CSV here instead of standard output.")] = None,
