@@ -330,11 +330,7 @@ def sync_all(url: str, interval: Interval, label: str, pushinpay_interval: Inter
     """
     with psycopg.connect(url) as conn:
         found = [i for i in integrations.list_all(conn, active_only=True) if i.provider in SYNCED]
-    jobs = [
-        (i, interval)
-        for i in found
-        if i.provider != "pushinpay" or pushinpay_interval is not None
-    ]
+    jobs = [(i, interval) for i in found if i.provider != "pushinpay" or pushinpay_interval is not None]
     written = 0
     desc = f"extract {interval.first_date}..{interval.last_date}"
     with (
