@@ -13,10 +13,7 @@ Each step is one statement over the raw tables and the previous steps' tables:
 
 1. `pay_calendar`: every day 2014..2041 with its business-day ordinal (the n-th business day
    strictly after d has ordinal ordinal(d) + n); holidays = dbt/seeds/br_financial_holidays.csv.
-2. `pay_asaas_statement`, `pay_asaas_walk`, `pay_asaas_links` (each analyzed): Asaas's statement
-   order (below), and each Asaas payment's transfer. Kept apart because the recursive walk's row
-   count is unknowable to the planner: inlined, its estimate of ~10 rows (for thousands) made
-   PostgreSQL nest loops over it, and the statement took minutes instead of 0.1 s.
+2. `pay_asaas_links` (analyzed): each Asaas payment's transfer (below) and refund date.
 3. `pay_payments`: one canonical payment per gateway payment (latest raw version per
    integration and external id by `loaded_at` desc, `payload_hash` desc); an update then names
    Mercado Pago's and PushinPay's computed payout ids; `pay_payouts`: every payout with its `A`,
@@ -43,13 +40,11 @@ Readings the rules leave open, made here (the other readings may differ on them)
 - **Stripe**: `available_on` and `arrival_date` are read as their UTC date (the rules' "Calendar":
   Stripe writes date fields as their midnight UTC); refunds count unless `failed` or `canceled`; `refunded_at` is the latest counted
   refund's `created`. Every payout object is a payout, whatever its status.
-- **Asaas statement order** (date, then the statement's own order): raw keeps no position, so the
-  order inside a date is the statement's running `balance` (each line's balance is the previous
-  line's plus its value): the lines before a `TRANSFER` on its date are those reached walking back
-  from it through balances. A payment's payout is the first transfer after its `PAYMENT_RECEIVED`
-  line (one without `splitId`): a transfer of the same date whose walk reaches that line, else the
-  first transfer of the next date that has one (the one whose walk is shortest). `refunded_at`
-  falls back to the `PAYMENT_REFUNDED` (or `PAYMENT_REVERSAL`) line's date.
+- **Asaas**: a payment's payout is the first `TRANSFER` line dated after the date of its
+  `PAYMENT_RECEIVED` line (one without `splitId`): the rules' "Payouts" (the tenant's automatic
+  transfer runs at the start of the day; the statement has dates, not times). Two transfers on one
+  date: the first by line id. `refunded_at` falls back to the `PAYMENT_REFUNDED` (or
+  `PAYMENT_REVERSAL`) line's date.
 - **Mercado Pago**: a payout exists for each (integration, `R`) with at least one payment in its
   `A`'s first sum; the id is `mercadopago:<integration name>:<R>` (PushinPay alike). The two
   sentences of its row are taken as written: `A` sums payments "not refunded before `R`", a
@@ -74,8 +69,6 @@ SCHEMA = "bench_floor"
 FLOOR_TABLE = f"{SCHEMA}.payment_reconciliation"
 STEP_TABLES = (
     "pay_calendar",
-    "pay_asaas_statement",
-    "pay_asaas_walk",
     "pay_asaas_links",
     "pay_payments",
     "pay_payouts",
@@ -468,8 +461,8 @@ from all_payments as p
 left join integration_names as n on n.integration_id = p.integration_id
 """
 
-ASAAS_STATEMENT_SQL = """
-create unlogged table bench_floor.pay_asaas_statement as
+ASAAS_SQL = """
+create unlogged table bench_floor.pay_asaas_links as
 with
 
 asaas_statement as materialized (
@@ -478,8 +471,6 @@ asaas_statement as materialized (
         external_id as line_id,
         (payload ->> 'date')::date as day,
         payload ->> 'type' as type,
-        (payload ->> 'value')::numeric as value,
-        (payload ->> 'balance')::numeric as balance,
         payload ->> 'paymentId' as payment_id,
         payload ->> 'transferId' as transfer_id,
         payload ->> 'splitId' as split_id
@@ -487,78 +478,14 @@ asaas_statement as materialized (
     order by integration_id, external_id, loaded_at desc, payload_hash desc
 ),
 
--- The statement's running balance: the balance each date opens with is the balance before its lines.
--- Raw holds no position, so it is found from the sums: closing(d) = origin + all values up to d,
--- and a date closes on one of its lines' balances; the origin is the value that fits the most dates.
-asaas_days as (
-    select integration_id, day, sum(value) as day_total,
-           coalesce(sum(sum(value)) over (partition by integration_id order by day
-                                          rows between unbounded preceding and 1 preceding), 0) as before_day
-    from asaas_statement
-    group by 1, 2
-),
-
-asaas_origin as (
-    select distinct on (s.integration_id) s.integration_id, s.balance - d.before_day - d.day_total as origin
-    from asaas_statement as s
-    inner join asaas_days as d on d.integration_id = s.integration_id and d.day = s.day
-    group by 1, 2
-    order by s.integration_id, count(distinct s.day) desc, 2
-),
-
-asaas_openings as (
-    select d.integration_id, d.day, o.origin + d.before_day as opening
-    from asaas_days as d
-    inner join asaas_origin as o on o.integration_id = d.integration_id
-)
-
-select s.*, o.opening
-from asaas_statement as s
-inner join asaas_openings as o on o.integration_id = s.integration_id and o.day = s.day
-"""
-
-ASAAS_WALK_SQL = """
--- The lines before each TRANSFER on its date: walking back through the running balance from the
--- transfer to the line the date opens with.
-create unlogged table bench_floor.pay_asaas_walk as
-with recursive walk (integration_id, transfer_line, day, line_id, prior, opening) as (
-        select s.integration_id, s.line_id, s.day, s.line_id, s.balance - s.value, s.opening
-        from bench_floor.pay_asaas_statement as s
-        where s.type = 'TRANSFER'
-        union
-        select w.integration_id, w.transfer_line, w.day, s.line_id, s.balance - s.value, w.opening
-        from walk as w
-        inner join bench_floor.pay_asaas_statement as s
-            on s.integration_id = w.integration_id and s.day = w.day and s.balance = w.prior and s.line_id <> w.line_id
-        where w.prior <> w.opening
-    )
-    select integration_id, transfer_line, day, line_id from walk
-
-"""
-
-ASAAS_SQL = """
-create unlogged table bench_floor.pay_asaas_links as
-with
-
-asaas_statement as (select * from bench_floor.pay_asaas_statement),
-
-asaas_before_transfer as (select * from bench_floor.pay_asaas_walk),
-
-asaas_transfer_lines as materialized (
-    select s.integration_id, s.line_id, s.day, s.transfer_id, count(distinct b.line_id) as position
-    from asaas_statement as s
-    inner join asaas_before_transfer as b on b.integration_id = s.integration_id and b.transfer_line = s.line_id
-    where s.type = 'TRANSFER' and s.transfer_id is not null
-    group by 1, 2, 3, 4
-),
-
--- The first transfer of each date (shortest walk), and the previous date with a transfer.
+-- Each date's transfer (the first by line id if a date had two), and the next date with one.
 asaas_transfer_days as materialized (
     select integration_id, day, transfer_id, lag(day) over (partition by integration_id order by day) as previous_day
     from (
         select distinct on (integration_id, day) integration_id, day, transfer_id
-        from asaas_transfer_lines
-        order by integration_id, day, position, line_id
+        from asaas_statement
+        where type = 'TRANSFER' and transfer_id is not null
+        order by integration_id, day, line_id
     ) as firsts
 ),
 
@@ -569,20 +496,11 @@ asaas_credit_lines as materialized (
     order by integration_id, payment_id, day, line_id
 ),
 
--- A transfer of the credit's date whose walk reaches the credit line ...
-asaas_same_day as materialized (
-    select distinct on (c.integration_id, c.payment_id) c.integration_id, c.payment_id, t.transfer_id
-    from asaas_credit_lines as c
-    inner join asaas_before_transfer as b on b.integration_id = c.integration_id and b.line_id = c.line_id
-    inner join asaas_transfer_lines as t on t.integration_id = b.integration_id and t.line_id = b.transfer_line
-    order by c.integration_id, c.payment_id, t.position, t.line_id
-),
-
--- ... else the first transfer of the next date that has one.
+-- The first transfer dated after the credit's date: the one whose previous transfer date is on or
+-- before the credit's date (or that has none).
 asaas_payment_transfer as materialized (
-    select c.integration_id, c.payment_id, coalesce(s.transfer_id, n.transfer_id) as transfer_id
+    select c.integration_id, c.payment_id, n.transfer_id
     from asaas_credit_lines as c
-    left join asaas_same_day as s on s.integration_id = c.integration_id and s.payment_id = c.payment_id
     left join asaas_transfer_days as n
         on n.integration_id = c.integration_id and n.day > c.day
         and (n.previous_day is null or n.previous_day <= c.day)
@@ -1097,10 +1015,6 @@ def statements() -> list[str]:
     """The floor's statements in order (rendered once: holidays and payers inlined)."""
     return [
         CALENDAR_SQL.format(holidays=holidays_values()),
-        ASAAS_STATEMENT_SQL,
-        "analyze bench_floor.pay_asaas_statement",
-        ASAAS_WALK_SQL,
-        "analyze bench_floor.pay_asaas_walk",
         ASAAS_SQL,
         "analyze bench_floor.pay_asaas_links",
         PAYMENTS_SQL.replace("{sp}", SP),
