@@ -13,6 +13,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from sandbox.core.parties import Store
 from sandbox.core.payments.checkout import SplitRate
 from sandbox.core.payments.facts import (
     REASONS,
@@ -85,3 +86,18 @@ class GatewayFacts:
             yield repr((p.payment_id, p.order.order_id, p.status, p.gross, p.fee, p.split_withheld, p.payout_id))
         for x in self.payouts:
             yield repr((x.payout_id, x.amount, x.date))
+
+
+def account_credentials(
+    name: str, store: Store, webhook_secret: str, payout_document: str, **credentials: str
+) -> dict[str, Any]:
+    """One gateway account as `tenant_credentials` lists it: the one shape the demo, the tests and
+    `sandbox credentials` read (`{"accounts": [this, …]}`, one integration each): its name, the
+    provider's credential fields, the CNPJ its payouts go to, its webhook secret and its store."""
+    return {
+        "name": name,
+        **credentials,
+        "payout_documents": [payout_document],
+        "webhook_secret": webhook_secret,
+        "store": store.name,
+    }

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.core.parties import Tenant
 from sandbox.core.payments.facts import PaymentFacts
-from sandbox.core.payments.gateway import GatewayFacts
+from sandbox.core.payments.gateway import GatewayFacts, account_credentials
 from sandbox.core.payments.payouts import credit_facts
 from sandbox.core.platform import PostedBank
 from sandbox.providers.asaas import NAME
@@ -106,13 +106,7 @@ class AsaasFacts(GatewayFacts):
         """One integration per store account: its API key, payout CNPJ and webhook token."""
         return {
             "accounts": [
-                {
-                    "name": a.name,
-                    "api_key": a.api_key,
-                    "payout_documents": [a.store.cnpj],
-                    "webhook_secret": a.webhook_secret,
-                    "store": a.store.name,
-                }
+                account_credentials(a.name, a.store, a.webhook_secret, a.store.cnpj, api_key=a.api_key)
                 for a in self.accounts
                 if a.tenant_id == tenant.tenant_id
             ]

@@ -27,7 +27,7 @@ from sandbox.core.ids import digits_only
 from sandbox.core.parties import Tenant
 from sandbox.core.payments.checkout import SplitRate
 from sandbox.core.payments.facts import CreditFacts, FeeScheduleRow, PaymentFacts, PayoutFacts
-from sandbox.core.payments.gateway import GatewayFacts
+from sandbox.core.payments.gateway import GatewayFacts, account_credentials
 from sandbox.providers.mercadopago import NAME
 from sandbox.providers.mercadopago.knobs import MercadoPagoKnobs
 from sandbox.providers.mercadopago.records import Account, Application, Payment
@@ -124,13 +124,9 @@ class MercadoPagoFacts(GatewayFacts):
         """One entry per store account: what the demo registers as one integration each."""
         return {
             "accounts": [
-                {
-                    "name": a.name,
-                    "access_token": a.access_token,
-                    "payout_documents": [digits_only(a.store.cnpj)],
-                    "webhook_secret": a.webhook_secret,
-                    "store": a.store.name,
-                }
+                account_credentials(
+                    a.name, a.store, a.webhook_secret, digits_only(a.store.cnpj), access_token=a.access_token
+                )
                 for a in self.accounts
                 if a.tenant_id == tenant.tenant_id
             ]

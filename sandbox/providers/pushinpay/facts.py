@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.core.parties import Tenant
-from sandbox.core.payments.gateway import GatewayFacts
+from sandbox.core.payments.gateway import GatewayFacts, account_credentials
 from sandbox.providers.pushinpay import NAME
 from sandbox.providers.pushinpay.records import PixCharge, PushinpayAccount
 
@@ -51,13 +51,7 @@ class PushinpayFacts(GatewayFacts):
         """One integration per PushinPay account of the tenant (one per store)."""
         return {
             "accounts": [
-                {
-                    "name": a.name,
-                    "token": a.token,
-                    "payout_documents": [a.store.cnpj],
-                    "webhook_secret": a.webhook_secret,
-                    "store": a.store.name,
-                }
+                account_credentials(a.name, a.store, a.webhook_secret, a.store.cnpj, token=a.token)
                 for a in self.accounts
                 if a.tenant_id == tenant.tenant_id
             ]

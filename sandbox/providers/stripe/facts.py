@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from sandbox.core.parties import Tenant
-from sandbox.core.payments.gateway import GatewayFacts
+from sandbox.core.payments.gateway import GatewayFacts, account_credentials
 from sandbox.providers.stripe.records import BalanceTransaction, Charge, Payout, StripeAccount
 
 
@@ -70,13 +70,7 @@ class StripeFacts(GatewayFacts):
         """One entry per store account: what the demo registers as one integration each."""
         return {
             "accounts": [
-                {
-                    "name": a.name,
-                    "secret_key": a.secret_key,
-                    "payout_documents": [a.store.cnpj_digits],
-                    "webhook_secret": a.webhook_secret,
-                    "store": a.store.name,
-                }
+                account_credentials(a.name, a.store, a.webhook_secret, a.store.cnpj_digits, secret_key=a.secret_key)
                 for a in self.accounts_of(tenant)
             ]
         }
