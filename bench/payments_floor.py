@@ -743,8 +743,14 @@ left2 as materialized (
     where not exists (select 1 from step1 as s where s.payout_id = d.payout_id and s.integration_id = d.integration_id)
 ),
 
+-- A credit's amount bucket: amounts cut into slices as wide as the tenant's value tolerance (a
+-- cent at least), so a credit within tolerance of A is in A's slice or a neighbour's and step 2
+-- joins by equality instead of pairing a payout with every later credit of its account.
 free2 as materialized (
-    select c.* from credits as c
+    select c.*,
+           floor(c.amount / greatest(coalesce(tol.value_tolerance, %(value_tolerance)s::numeric), 0.01)) as bucket
+    from credits as c
+    left join control.tolerances as tol on tol.tenant_id = c.tenant_id
     where not exists (
         select 1 from step1_credits as t where t.tenant_id = c.tenant_id and t.transaction_id = c.transaction_id
     )
@@ -755,9 +761,11 @@ candidates2 as materialized (
            count(*) over (partition by p.integration_id, p.payout_id) as payout_candidates,
            count(*) over (partition by c.tenant_id, c.transaction_id) as credit_claimants
     from left2 as p
+    cross join (values (-1), (0), (1)) as n(step)
     inner join free2 as c
-        on c.account_id = p.account_id and c.platform = p.platform and c.posted_date >= p.payout_date
-        and abs(c.amount - p.amount) <= p.value_tolerance
+        on c.account_id = p.account_id and c.platform = p.platform
+        and c.bucket = floor(p.amount / greatest(p.value_tolerance, 0.01)) + n.step
+    where c.posted_date >= p.payout_date and abs(c.amount - p.amount) <= p.value_tolerance
 ),
 
 step2 as (
@@ -784,29 +792,47 @@ free3 as materialized (
     where not exists (select 1 from candidates2 as t where t.tenant_id = c.tenant_id and t.transaction_id = c.transaction_id)
 ),
 
+-- The free credits in each payout's window D..deadline, found by date (one row per day of the window).
+window3 as materialized (
+    select p.payout_id, p.integration_id, p.account_id, p.amount as payout_amount, p.payout_date,
+           p.value_tolerance, c.transaction_id, c.posted_date, c.amount
+    from left3 as p
+    cross join lateral generate_series(p.payout_date, p.deadline, interval '1 day') as w(day)
+    inner join free3 as c
+        on c.account_id = p.account_id and c.platform = p.platform and c.posted_date = w.day::date
+),
+
+split3 as (
+    select distinct a.payout_id, a.integration_id, a.account_id
+    from window3 as a
+    inner join window3 as b
+        on b.payout_id = a.payout_id and b.integration_id = a.integration_id and b.account_id = a.account_id
+        and b.transaction_id > a.transaction_id
+    where abs(a.amount + b.amount - a.payout_amount) <= a.value_tolerance
+),
+
+short3 as (
+    select distinct payout_id, integration_id, account_id
+    from window3
+    where posted_date = payout_date
+),
+
 step3 as (
     select
         p.payout_id, p.integration_id, p.account_id,
         case
-            when exists (
-                select 1 from free3 as a
-                inner join free3 as b
-                    on b.account_id = a.account_id and b.platform = a.platform and b.transaction_id > a.transaction_id
-                where a.account_id = p.account_id and a.platform = p.platform
-                    and a.posted_date between p.payout_date and p.deadline
-                    and b.posted_date between p.payout_date and p.deadline
-                    and abs(a.amount + b.amount - p.amount) <= p.value_tolerance
-            ) then 'split'
-            when exists (
-                select 1 from free3 as a
-                where a.account_id = p.account_id and a.platform = p.platform and a.posted_date = p.payout_date
-            ) then 'short'
+            when sp.payout_id is not null then 'split'
+            when sh.payout_id is not null then 'short'
             when p.deadline < s.as_of then 'missing'
             else 'in_transit'
         end as verdict,
         null::text as transaction_id, null::date as credit_date, null::numeric(18, 2) as credit_amount
     from left3 as p
     cross join settings as s
+    left join split3 as sp
+        on sp.payout_id = p.payout_id and sp.integration_id = p.integration_id and sp.account_id = p.account_id
+    left join short3 as sh
+        on sh.payout_id = p.payout_id and sh.integration_id = p.integration_id and sh.account_id = p.account_id
 ),
 
 verdicts as (

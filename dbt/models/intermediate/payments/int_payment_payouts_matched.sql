@@ -112,8 +112,24 @@ visible_credits as (
 ),
 
 {#- Only the pairs some step can use: dated on or after D, and either within tolerance
-    (steps 1 and 2) or by the deadline (step 3). #}
-candidate_pairs as (
+    (steps 1 and 2) or by the deadline (step 3). Each kind is found by an equality join, so
+    the work grows with the pairs found, not with (payouts × later credits) of an account:
+    - within tolerance: amounts are cut into buckets as wide as the tenant's value tolerance
+      (a cent at least); a credit within tolerance of A lies in A's bucket or a neighbour;
+    - by the deadline: each payout is spread over its days D..deadline and joined by date. #}
+credit_buckets as (
+    select
+        visible_credits.*,
+        floor(
+            visible_credits.amount
+            / greatest(cast({{ tenant_tolerance('value_tolerance') }} as numeric(18, 2)), 0.01)
+        ) as amount_bucket
+    from visible_credits
+    left join tolerances
+        on visible_credits.tenant_id = tolerances.tenant_id
+),
+
+payout_accounts as (
     select
         payouts_with_deadlines.tenant_id,
         payouts_with_deadlines.platform,
@@ -122,21 +138,84 @@ candidate_pairs as (
         payouts_with_deadlines.payout_date,
         payouts_with_deadlines.payout_deadline,
         payouts_with_deadlines.value_tolerance,
+        payout_documents.document,
+        floor(
+            payouts_with_deadlines.payout_amount
+            / greatest(payouts_with_deadlines.value_tolerance, 0.01)
+        ) as amount_bucket
+    from payouts_with_deadlines
+    inner join payout_documents
+        on payouts_with_deadlines.integration_id = payout_documents.integration_id
+),
+
+payout_buckets as (
+    select
+        payout_accounts.*,
+        payout_accounts.amount_bucket + neighbours.step as candidate_bucket
+    from payout_accounts
+    cross join (values (-1), (0), (1)) as neighbours (step)
+),
+
+payout_days as (
+    select
+        payout_accounts.*,
+        cast(days.day as date) as candidate_date
+    from payout_accounts
+    cross join lateral generate_series(
+        payout_accounts.payout_date, payout_accounts.payout_deadline, interval '1 day'
+    ) as days (day)
+),
+
+tolerance_candidates as (
+    select
+        payout_buckets.tenant_id,
+        payout_buckets.platform,
+        payout_buckets.payout_id,
+        payout_buckets.payout_amount,
+        payout_buckets.payout_date,
+        payout_buckets.payout_deadline,
+        payout_buckets.value_tolerance,
+        credit_buckets.transaction_id,
+        credit_buckets.account_id,
+        credit_buckets.amount,
+        credit_buckets.posted_date
+    from payout_buckets
+    inner join credit_buckets
+        on payout_buckets.tenant_id = credit_buckets.tenant_id
+        and payout_buckets.platform = credit_buckets.platform
+        and payout_buckets.document = credit_buckets.account_tax_number
+        and payout_buckets.candidate_bucket = credit_buckets.amount_bucket
+    where credit_buckets.posted_date >= payout_buckets.payout_date
+        and abs(credit_buckets.amount - payout_buckets.payout_amount)
+            <= payout_buckets.value_tolerance
+),
+
+deadline_candidates as (
+    select
+        payout_days.tenant_id,
+        payout_days.platform,
+        payout_days.payout_id,
+        payout_days.payout_amount,
+        payout_days.payout_date,
+        payout_days.payout_deadline,
+        payout_days.value_tolerance,
         visible_credits.transaction_id,
         visible_credits.account_id,
         visible_credits.amount,
         visible_credits.posted_date
-    from payouts_with_deadlines
-    inner join payout_documents
-        on payouts_with_deadlines.integration_id = payout_documents.integration_id
+    from payout_days
     inner join visible_credits
-        on payouts_with_deadlines.tenant_id = visible_credits.tenant_id
-        and payouts_with_deadlines.platform = visible_credits.platform
-        and payout_documents.document = visible_credits.account_tax_number
-        and visible_credits.posted_date >= payouts_with_deadlines.payout_date
-    where abs(visible_credits.amount - payouts_with_deadlines.payout_amount)
-            <= payouts_with_deadlines.value_tolerance
-        or visible_credits.posted_date <= payouts_with_deadlines.payout_deadline
+        on payout_days.tenant_id = visible_credits.tenant_id
+        and payout_days.platform = visible_credits.platform
+        and payout_days.document = visible_credits.account_tax_number
+        and payout_days.candidate_date = visible_credits.posted_date
+),
+
+{#- `union` (not `union all`): a pair found both ways is one pair. #}
+candidate_pairs as (
+    select * from tolerance_candidates
+    union
+    select * from deadline_candidates
 ),
 
 {#- Step 1: exact, same day, grouped by (account, gateway, date, amount). #}
