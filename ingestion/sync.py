@@ -11,8 +11,8 @@ included. A `running` row whose lock nobody holds therefore belongs to a dead pr
 next sync marks it `abandoned` instead of leaving it running forever.
 
 A provider whose platform has no list endpoint (`Provider.known_ids_from`) is handed the ids to
-re-read by id: the ones of this integration first seen in the (widened) interval, and the ones
-whose latest status in raw is not final (`known_ids`).
+re-read by id: the ones of this integration seen in the (widened) interval, and the ones whose
+latest status in raw is not final (`known_ids`).
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def run_sync(
 
 _KNOWN_IDS = """
     with seen as (
-        select object_id, min(seen_at) as first_seen
+        select object_id, bool_or(seen_at >= %(start)s and seen_at < %(end)s) as seen_in_window
         from ({sightings}) as sightings
         where object_id is not null
         group by object_id
@@ -169,7 +169,7 @@ _KNOWN_IDS = """
     select seen.object_id
     from seen
     left join latest on latest.object_id = seen.object_id
-    where (seen.first_seen >= %(start)s and seen.first_seen < %(end)s)
+    where seen.seen_in_window
         or latest.status is null
         or not (latest.status = any(%(final)s))
     order by seen.object_id
@@ -185,11 +185,12 @@ _SIGHTING = (
 def known_ids(conn: psycopg.Connection, spec: KnownIds, integration_id: int, window: Interval) -> list[str]:
     """The ids a provider without a list endpoint must re-read for `window`, sorted, each once.
 
-    Every id of this integration first seen inside the window (a webhook row when the platform
-    delivered it, its `received_at`, so a replay of recorded deliveries counts in their own days;
-    any other row when it was loaded), so a day's objects are confirmed by that day's sync and
-    again by any re-run or backfill of it; and every id whose latest status is not final (or was never confirmed), however
-    old, until the platform says it is. Tables and columns come from the provider's declaration and
+    Every id of this integration seen inside the window, by any sighting (a webhook row when the
+    platform delivered it, its `received_at`, so a replay of recorded deliveries counts in their own
+    days; any other row when it was loaded), so a day's objects are confirmed by that day's sync and
+    again by any re-run or backfill of it, and an object a platform notifies again after it looked
+    final (a refund or chargeback of a paid sale) is re-read the day it says so; and every id whose
+    latest status is not final (or was never confirmed), however old, until the platform says it is. Tables and columns come from the provider's declaration and
     must be raw tables the registry knows.
     """
     tables = raw_writer.raw_tables()

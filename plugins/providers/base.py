@@ -163,9 +163,10 @@ class KnownIds:
     `status_in`: (raw table, column) holding the object's status as last confirmed; the table's
     `external_id` is the object's id. `final_statuses`: the statuses an object no longer leaves.
 
-    For an interval, ingestion picks every id of the integration first seen inside the interval
-    (a webhook row's `received_at`, else when its row was loaded), plus every id whose latest
-    status is not final or was never confirmed. Ids are compared as they are written in raw; a
+    For an interval, ingestion picks every id of the integration seen inside the interval (any
+    sighting: a webhook row's `received_at`, else when its row was loaded; so a notification about
+    an object that looked final re-opens it for that day), plus every id whose latest status is not
+    final or was never confirmed. Ids are compared as they are written in raw; a
     provider that normalises ids (e.g. lower-cases UUIDs) does so before its records land.
     """
 

@@ -3,7 +3,8 @@
 PushinPay has no list endpoint and no date filter: a charge becomes known when its webhook
 arrives (`webhook.py` lands it), and the sync re-reads known charges one by one with `GET
 /api/transactions/{id}`. Which ids is ingestion's choice (`known_ids_from`, ingestion/sync.py):
-every id of the integration first seen in the sync's interval, and every id whose latest status
+every id of the integration seen in the sync's interval (a notification delivered then, a row
+loaded then), and every id whose latest status
 is not final (`created`, or never confirmed). The interval reaches PushinPay only through that
 choice, so `sync` fetches exactly the ids it is given, each once (PushinPay is reported to allow
 about one query per minute per transaction), and lands each answer byte for byte in

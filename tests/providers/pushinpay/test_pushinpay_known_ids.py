@@ -46,7 +46,7 @@ def _confirmed(transaction_id: str, status: str) -> list[RawRecord]:
     return [RawRecord("pushinpay_transactions", transaction_id, body, {"status": status})]
 
 
-def test_a_sync_re_reads_ids_first_seen_in_its_window_and_those_not_final(clean_warehouse: str) -> None:
+def test_a_sync_re_reads_ids_seen_in_its_window_and_those_not_final(clean_warehouse: str) -> None:
     before, inside, after = WINDOW.start - timedelta(days=3), WINDOW.start + timedelta(hours=5), WINDOW.end
     with psycopg.connect(clean_warehouse) as conn:
         _land(conn, 1, _webhook("a-paid-in-window", "paid"), inside)
@@ -60,6 +60,9 @@ def test_a_sync_re_reads_ids_first_seen_in_its_window_and_those_not_final(clean_
         _land(conn, 1, _confirmed("h-pending-before", "pending"), before)
         _land(conn, 1, _confirmed("i-unknown-status", "approved"), before)
         _land(conn, 1, _webhook("j-expired-in-window", "expired"), WINDOW.start)
+        # Paid and confirmed days ago, then notified again inside the window (a refund): re-opened.
+        _land(conn, 1, _confirmed("k-paid-then-refunded", "paid"), before)
+        _land(conn, 1, _webhook("k-paid-then-refunded", "refunded"), inside)
         chosen = known_ids(conn, SPEC, 1, WINDOW)
         widened = known_ids(conn, SPEC, 1, WINDOW.widened(timedelta(days=3)))
         conn.rollback()
@@ -70,6 +73,7 @@ def test_a_sync_re_reads_ids_first_seen_in_its_window_and_those_not_final(clean_
         "h-pending-before",
         "i-unknown-status",
         "j-expired-in-window",
+        "k-paid-then-refunded",
     ]
     assert set(widened) - set(chosen) == {"b-paid-before", "e-created-then-paid"}, "the look-back re-reads older days"
 
