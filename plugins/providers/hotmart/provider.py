@@ -51,10 +51,11 @@ COMMISSIONS_TABLE = "hotmart_commissions"
 PRICE_DETAILS_TABLE = "hotmart_price_details"
 
 # Statuses a sale no longer leaves by itself: refunded, charged back, cancelled, expired, refused
-# for lack of funds, and COMPLETE (the guarantee ended). A chargeback after COMPLETE arrives as a
-# PURCHASE_CHARGEBACK webhook, which makes the sale known again. Every other status, BLOCKED
-# ("under review"), PROTESTED (a dispute), PARTIALLY_REFUNDED and the pending ones included, is
-# re-read by every sync until it ends.
+# for lack of funds, and COMPLETE (the guarantee ended). Every other status, BLOCKED ("under
+# review"), PROTESTED (a dispute), PARTIALLY_REFUNDED and the pending ones included, is re-read by
+# every sync until it ends. A chargeback after COMPLETE is NOT re-read: `known_ids` picks an id
+# when it is first seen in the window, and the sale was seen long before its PURCHASE_CHARGEBACK
+# webhook; only that webhook's event row records it (tests/providers/hotmart/test_hotmart_known_ids.py).
 FINAL_STATUSES = frozenset({"REFUNDED", "CHARGEBACK", "CANCELLED", "EXPIRED", "NO_FUNDS", "COMPLETE"})
 
 
