@@ -17,6 +17,7 @@ from types import MappingProxyType
 from plugins.providers.asaas.provider import AsaasProvider
 from plugins.providers.base import Provider
 from plugins.providers.errors import UnknownProviderError
+from plugins.providers.hotmart.provider import HotmartProvider
 from plugins.providers.ifood.provider import IfoodProvider
 from plugins.providers.mercadopago.provider import MercadoPagoProvider
 from plugins.providers.pluggy.provider import PluggyProvider
@@ -31,6 +32,7 @@ _CLASSES: tuple[type[Provider], ...] = (
     MercadoPagoProvider,
     AsaasProvider,
     PushinPayProvider,
+    HotmartProvider,
 )
 PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType({cls.name: cls for cls in _CLASSES})
 
