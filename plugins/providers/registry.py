@@ -18,6 +18,7 @@ from plugins.providers.asaas.provider import AsaasProvider
 from plugins.providers.base import Provider
 from plugins.providers.errors import UnknownProviderError
 from plugins.providers.ifood.provider import IfoodProvider
+from plugins.providers.kiwify.provider import KiwifyProvider
 from plugins.providers.mercadopago.provider import MercadoPagoProvider
 from plugins.providers.pluggy.provider import PluggyProvider
 from plugins.providers.pushinpay.provider import PushinPayProvider
@@ -31,6 +32,7 @@ _CLASSES: tuple[type[Provider], ...] = (
     MercadoPagoProvider,
     AsaasProvider,
     PushinPayProvider,
+    KiwifyProvider,
 )
 PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType({cls.name: cls for cls in _CLASSES})
 
