@@ -100,10 +100,6 @@ _SALE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,99}$")
 _SALE_PATH = re.compile(r"^/v1/sales/([^/]+)$")
 
 
-class _TokenRefused(AuthenticationError):
-    """The token endpoint refused the client id or secret (kept apart from a refused data call)."""
-
-
 class KiwifyClient:
     """Typed access to the Kiwify endpoints we read: every answer is checked against its shape."""
 
@@ -137,6 +133,8 @@ class KiwifyClient:
             classify=self._classify,
         )
         self.auth = CachedToken(self._fetch_token, self._headers)
+        # the token endpoint's last refusal, told apart from a data call refused with a token
+        self._token_refusal: AuthenticationError | None = None
 
     def close(self) -> None:
         self.transport.close()
@@ -160,10 +158,8 @@ class KiwifyClient:
         """One GET with the account's token; a 403 that outlives a fresh token is NotLinkedError."""
         try:
             return self.transport.request("GET", path, params=params, auth=self.auth)
-        except _TokenRefused:
-            raise
         except AuthenticationError as exc:
-            if exc.status != 403 or _json_object(exc.body or "") is None:
+            if exc is self._token_refusal or exc.status != 403 or _json_object(exc.body or "") is None:
                 raise
             raise NotLinkedError(
                 f"kiwify: account {self.account_id} is not reachable with these credentials (GET {path} answered 403 "
@@ -271,11 +267,12 @@ class KiwifyClient:
         if path == TOKEN_PATH:
             if status not in (400, 401, 403):
                 return None
-            return _TokenRefused(
+            self._token_refusal = AuthenticationError(
                 f"kiwify refused the client id or secret ({status}) on POST {TOKEN_PATH}: {self._redacted(response)}",
                 status=status,
                 body=self._redacted(response, limit=2000),
             )
+            return self._token_refusal
         if status != 404:
             return None
         error = _json_object(response.text) if "json" in response.headers.get("content-type", "").lower() else None
