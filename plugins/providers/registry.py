@@ -19,6 +19,7 @@ from plugins.providers.base import Provider
 from plugins.providers.errors import UnknownProviderError
 from plugins.providers.hotmart.provider import HotmartProvider
 from plugins.providers.ifood.provider import IfoodProvider
+from plugins.providers.kiwify.provider import KiwifyProvider
 from plugins.providers.mercadopago.provider import MercadoPagoProvider
 from plugins.providers.pluggy.provider import PluggyProvider
 from plugins.providers.pushinpay.provider import PushinPayProvider
@@ -33,6 +34,7 @@ _CLASSES: tuple[type[Provider], ...] = (
     AsaasProvider,
     PushinPayProvider,
     HotmartProvider,
+    KiwifyProvider,
 )
 PROVIDERS: Mapping[str, type[Provider]] = MappingProxyType({cls.name: cls for cls in _CLASSES})
 
