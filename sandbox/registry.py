@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sandbox.core.platform import SandboxPlatform
 from sandbox.providers.asaas.platform import ASAAS
+from sandbox.providers.hotmart.platform import HOTMART
 from sandbox.providers.ifood.platform import IFOOD
 from sandbox.providers.mercadopago.platform import MERCADOPAGO
 from sandbox.providers.pluggy.platform import PLUGGY
@@ -28,6 +29,7 @@ PLATFORMS: tuple[SandboxPlatform, ...] = (
     ASAAS,
     MERCADOPAGO,
     PUSHINPAY,
+    HOTMART,
 )
 BANK = PLUGGY.name
 STORES = IFOOD.name

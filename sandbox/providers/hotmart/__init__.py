@@ -1,0 +1,3 @@
+"""The sandbox's Hotmart (docstring completed below)."""
+
+NAME = "hotmart"
