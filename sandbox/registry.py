@@ -17,6 +17,7 @@ from sandbox.core.platform import SandboxPlatform
 from sandbox.providers.asaas.platform import ASAAS
 from sandbox.providers.hotmart.platform import HOTMART
 from sandbox.providers.ifood.platform import IFOOD
+from sandbox.providers.kiwify.platform import KIWIFY
 from sandbox.providers.mercadopago.platform import MERCADOPAGO
 from sandbox.providers.pluggy.platform import PLUGGY
 from sandbox.providers.pushinpay.platform import PUSHINPAY
@@ -30,6 +31,7 @@ PLATFORMS: tuple[SandboxPlatform, ...] = (
     MERCADOPAGO,
     PUSHINPAY,
     HOTMART,
+    KIWIFY,
 )
 BANK = PLUGGY.name
 STORES = IFOOD.name

@@ -1,0 +1,3 @@
+"""The sandbox's Kiwify (docstring completed below)."""
+
+NAME = "kiwify"
