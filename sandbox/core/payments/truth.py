@@ -354,7 +354,7 @@ def _split_and_fee(
 
 # ------------------------------------------------------------------------- sales platforms
 
-# "Sales platforms: Hotmart and Kiwify": every column above, then the readings and the commissions by role.
+# The rules' "Sales platforms" section: every column above, then the readings and the commissions by role.
 SALES_TRUTH_COLUMNS = (
     *TRUTH_COLUMNS,
     "subscription_id",
@@ -382,7 +382,7 @@ def released(p: PaymentFacts, as_of: date) -> bool:
 
 
 def daily_deposits(payments: Sequence[PaymentFacts], *, as_of: date) -> tuple[list[PayoutFacts], dict[str, str]]:
-    """The Hotmart rule: one deposit per integration and release day `R` with released sales, id
+    """The daily-deposit rule (a platform with no payout API): one deposit per integration and release day `R` with released sales, id
     `platform:integration:R`, `A` = Σ net of the sales released on `R` − Σ net of the sales refunded
     or charged back on `R` that were released before it, `D` = `R`. Returns the deposits and each
     released sale's deposit id (by payment id)."""
@@ -406,7 +406,7 @@ def daily_deposits(payments: Sequence[PaymentFacts], *, as_of: date) -> tuple[li
 
 
 def payouts_by_date(payments: Sequence[PaymentFacts], payouts: Sequence[PayoutFacts], *, as_of: date) -> dict[str, str]:
-    """The Kiwify rule: a released sale's payout is its integration's payout dated `R` (none when
+    """The payout-by-date rule (a platform listing its payouts, not their sales): a released sale's payout is its integration's payout dated `R` (none when
     the platform lists none that day). Returns payout ids by payment id."""
     by_day = {(x.platform, x.integration, x.date): x.payout_id for x in payouts}
     assigned = {}

@@ -71,7 +71,7 @@ def payment_facts(h: HotmartSale, account: HotmartAccount, end: datetime) -> Pay
         s.order,
         order_id=h.parent_transaction or h.transaction,
         product_id=str(h.product.id),
-        affiliate_id=h.affiliate.ucode if h.affiliate is not None else None,
+        affiliate_id=h.affiliate.ucode if h.affiliate is not None and took else None,  # read off its commissions
     )
     return PaymentFacts(
         platform=NAME,

@@ -57,7 +57,9 @@ def payment_facts(
         s.order,
         order_id=k.parent_id or k.id,
         product_id=k.product_id,
-        affiliate_id=k.affiliate.document if k.affiliate is not None else None,
+        affiliate_id=k.affiliate.document
+        if k.affiliate is not None and took
+        else None,  # read off affiliate_commission
     )
     return PaymentFacts(
         platform=NAME,

@@ -1,6 +1,6 @@
 """Kiwify's part in building a world: each store's producer account, its sales, Kiwify's daily payouts.
 
-Like Hotmart's (`sandbox.providers.hotmart.generator`): `sign_up` draws only from Kiwify's own
+`sign_up` draws only from Kiwify's own
 stream; `plan` gives every store one account and tells its story
 (`sandbox.core.payments.sales.SalesStory` with Kiwify's terms) and, per business day with released
 sales, one payout object (`GET /v1/payouts`: a UUID, `amount` the rules' daily sum in centavos,
