@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from sandbox.core.platform import SandboxPlatform
 from sandbox.providers.asaas.platform import ASAAS
+from sandbox.providers.hotmart.platform import HOTMART
 from sandbox.providers.ifood.platform import IFOOD
+from sandbox.providers.kiwify.platform import KIWIFY
 from sandbox.providers.mercadopago.platform import MERCADOPAGO
 from sandbox.providers.pluggy.platform import PLUGGY
 from sandbox.providers.pushinpay.platform import PUSHINPAY
@@ -28,6 +30,8 @@ PLATFORMS: tuple[SandboxPlatform, ...] = (
     ASAAS,
     MERCADOPAGO,
     PUSHINPAY,
+    HOTMART,
+    KIWIFY,
 )
 BANK = PLUGGY.name
 STORES = IFOOD.name

@@ -14,12 +14,13 @@ installments. The gross is the buyer's price; the gateway's fee and the split co
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sandbox.core.calendar import SAO_PAULO
+from sandbox.core.ids import new_cnpj, new_cpf
 from sandbox.core.money import q
 from sandbox.core.parties import Store
 from sandbox.core.streams import stream
@@ -41,6 +42,7 @@ _PRODUCT_NAMES = (
     "Guia Investimentos para Iniciantes",
     "Curso de Maquiagem Express",
 )
+PERIODS = {"weekly": 7, "monthly": 30}  # a subscription plan's period, in days between charges
 _PRICES = ("27.00", "37.00", "47.00", "67.00", "97.00", "147.00", "197.00", "297.00", "497.00", "997.00", "1997.00")
 
 
@@ -75,6 +77,9 @@ class SplitRate:
     affiliate_rate: Decimal
     valid_from: date
     valid_to: date | None  # inclusive; None = open
+    # the co-producer's share of (gross − fee − affiliate commission) at the sales platforms
+    # (docs/payment-reconciliation-rules.md, "Commissions by role"); 0 where no co-producer shares the product
+    coproducer_rate: Decimal = Decimal("0")
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -85,9 +90,36 @@ class SplitRate:
             "product_id": self.product_id,
             "platform_fee_rate": str(self.platform_fee_rate),
             "affiliate_rate": str(self.affiliate_rate),
+            "coproducer_rate": str(self.coproducer_rate),
             "valid_from": self.valid_from.isoformat(),
             "valid_to": self.valid_to.isoformat() if self.valid_to else None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Coproducer:
+    """A party that co-produces a product and takes `rate` of (gross − fee − affiliate commission)
+    of each of its sales at the sales platforms; the same for the whole world."""
+
+    party_id: str
+    name: str
+    document: str  # CPF or CNPJ, formatted
+    rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A subscription product's plan: a price charged every `period` (its renewals are new sales)."""
+
+    plan_id: str
+    product_id: str
+    name: str
+    price: Decimal
+    period: str  # "weekly" | "monthly"
+
+    @property
+    def period_days(self) -> int:
+        return PERIODS[self.period]
 
 
 @dataclass(frozen=True)
@@ -97,6 +129,18 @@ class Catalogue:
     coupons: tuple[Coupon, ...]
     affiliates: tuple[str, ...]
     split_rates: tuple[SplitRate, ...]
+    # drawn from a stream of their own after the rest, so the gateways' draws do not move:
+    coproducers: Mapping[str, Coproducer] = field(default_factory=dict)  # by product id
+    plans: tuple[Plan, ...] = ()  # subscription products (not in `products`: gateways never sell them)
+
+    def product(self, product_id: str) -> Product | Plan:
+        for p in self.products:
+            if p.product_id == product_id:
+                return p
+        for plan in self.plans:
+            if plan.product_id == product_id:
+                return plan
+        raise KeyError(f"{self.tenant_id}: no product {product_id}")
 
     def rates_on(self, product_id: str | None, day: date) -> SplitRate:
         """The split contract row for a product on a day: the product's own, else the tenant default."""
@@ -151,7 +195,46 @@ def catalogue(seed: int, tenant_id: str, start: date, days: int) -> Catalogue:
         SplitRate(tenant_id, special, Decimal("0.05"), Decimal("0.40"), date(2015, 1, 1), change - timedelta(days=1))
     )
     rates.append(SplitRate(tenant_id, special, Decimal("0.05"), Decimal("0.25"), change, None))
-    return Catalogue(tenant_id, tuple(with_bumps), coupons, affiliates, tuple(rates))
+    coproducers, plans = _sales_extras(seed, tenant_id, tuple(with_bumps))
+    # a co-produced product's contract rows carry its co-producer's rate (its own rows: the tenant's
+    # default rates, so every gateway's split is what it was without them)
+    for product_id, coproducer in coproducers.items():
+        own = [r for r in rates if r.product_id == product_id]
+        if own:
+            rates = [replace(r, coproducer_rate=coproducer.rate) if r.product_id == product_id else r for r in rates]
+        else:
+            rates.append(replace(default, product_id=product_id, coproducer_rate=coproducer.rate))
+    return Catalogue(tenant_id, tuple(with_bumps), coupons, affiliates, tuple(rates), coproducers, plans)
+
+
+_COPRODUCER_NAMES = ("Studio Aurora Ltda", "Carla Menezes", "Instituto Saber Mais", "Rafael Dutra", "Lumen Edu Ltda")
+_COPRODUCER_RATES = ("0.10", "0.15", "0.20", "0.25", "0.30")
+_PLAN_NAMES = ("Clube do Assinante", "Mentoria Contínua", "Comunidade VIP", "Academia Premium")
+_PLAN_PRICES = ("19.90", "29.90", "39.90", "49.90", "79.90", "97.00")
+
+
+def _sales_extras(
+    seed: int, tenant_id: str, products: tuple[Product, ...]
+) -> tuple[dict[str, Coproducer], tuple[Plan, ...]]:
+    """The catalogue's co-producers and subscription plans, from stream ("checkout", tenant, "sales"):
+    a stream of their own, so the catalogue the gateways drew before them is unchanged."""
+    rng = stream(seed, "checkout", tenant_id, "sales")
+    tag = tenant_id.rsplit("-", 1)[-1]
+    coproducers: dict[str, Coproducer] = {}
+    for product in products:
+        if rng.random() < 0.4:
+            i = len(coproducers) + 1
+            name = rng.choice(_COPRODUCER_NAMES)
+            document = new_cnpj(rng) if name.endswith("Ltda") else new_cpf(rng)
+            coproducers[product.product_id] = Coproducer(
+                f"cop_{tag}_{i}", name, document, Decimal(rng.choice(_COPRODUCER_RATES))
+            )
+    plans = []
+    for i, name in enumerate(rng.sample(_PLAN_NAMES, rng.randint(1, 2))):
+        period = rng.choice(tuple(PERIODS))
+        product_id = f"prd_{tag}_s{i + 1}"
+        plans.append(Plan(f"pln_{tag}_s{i + 1}", product_id, name, Decimal(rng.choice(_PLAN_PRICES)), period))
+    return coproducers, tuple(plans)
 
 
 @dataclass(frozen=True, slots=True)

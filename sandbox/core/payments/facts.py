@@ -108,6 +108,12 @@ class PaymentFacts:
     expected_release: date | None  # R
     refunded_at: datetime | None
     payout_id: str | None
+    # The sales platforms' extra readings (docs/payment-reconciliation-rules.md, "Sales platforms");
+    # the gateways leave them at their defaults.
+    subscription_id: str | None = None  # the subscription a renewal (or first charge) belongs to
+    coproducer_commission: Decimal | None = None  # reported: Σ of the co-producers' commissions
+    affiliate_commission: Decimal | None = None  # reported: the affiliate's commission
+    stated_net: Decimal | None = None  # the producer's commission as the platform states it
 
     @property
     def net(self) -> Decimal:

@@ -24,7 +24,7 @@ from sandbox.core.payments.facts import (
     PayoutFacts,
     Tolerances,
 )
-from sandbox.core.payments.truth import TRUTH_COLUMNS, payment_truth
+from sandbox.core.payments.truth import SALES_TRUTH_COLUMNS, TRUTH_COLUMNS, payment_truth, sales_truth
 
 
 @dataclass
@@ -46,16 +46,32 @@ class GatewayFacts:
     tolerances: Tolerances = field(default_factory=Tolerances)
     # the split model's part the gateway's withheld split is compared with (rules doc, "Splits")
     withheld_part: str = "platform_fee"
+    # a sales platform's payout rule (truth.PAYOUT_RULES: "daily_deposit", "payout_by_date"); None
+    # for a gateway. A sales platform's truth is `sales_truth` (rules doc, "Sales platforms").
+    payout_rule: str | None = None
 
     statuses: tuple[str, ...] = STATUSES
     reasons: tuple[tuple[str, str | None], ...] = REASONS
 
     @property
     def truth_columns(self) -> tuple[str, ...]:
-        return TRUTH_COLUMNS
+        return TRUTH_COLUMNS if self.payout_rule is None else SALES_TRUTH_COLUMNS
 
     @cached_property
     def _truth(self) -> tuple[dict[str, Any], ...]:
+        if self.payout_rule is not None:
+            return tuple(
+                sales_truth(
+                    self.payments,
+                    self.payouts,
+                    self.credits,
+                    as_of=self.as_of,
+                    tolerances=self.tolerances,
+                    split_rates=self.split_rates,
+                    fee_schedules=self.fee_schedules,
+                    payout_rule=self.payout_rule,
+                )
+            )
         rows = payment_truth(
             self.payments,
             self.payouts,

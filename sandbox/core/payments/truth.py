@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import combinations
@@ -350,3 +350,165 @@ def _split_and_fee(
         "overcharge_amount": fee_difference if overcharged else Decimal("0.00") if contracted is not None else None,
         "fee_status": "no_contract" if contracted is None else "overcharged" if overcharged else "ok",
     }
+
+
+# ------------------------------------------------------------------------- sales platforms
+
+# The rules' "Sales platforms" section: every column above, then the readings and the commissions by role.
+SALES_TRUTH_COLUMNS = (
+    *TRUTH_COLUMNS,
+    "subscription_id",
+    "coproducer_commission",  # the model's (the split model's part, like affiliate_commission)
+    "reported_affiliate_commission",
+    "reported_coproducer_commission",
+    "stated_net_amount",
+    "affiliate_difference",
+    "coproducer_difference",
+    "producer_difference",
+)
+PAYOUT_RULES = ("daily_deposit", "payout_by_date")
+
+
+def _day(moment) -> date:
+    return moment.astimezone(SAO_PAULO).date()
+
+
+def released(p: PaymentFacts, as_of: date) -> bool:
+    """A sale the platform paid out ("a sale's payout"): it took money, its `R` is before as-of, and
+    it was not refunded or charged back on or before `R` (`refunded_at` holds either)."""
+    if p.status not in TOOK_MONEY or p.expected_release is None or p.expected_release >= as_of:
+        return False
+    return p.refunded_at is None or _day(p.refunded_at) > p.expected_release
+
+
+def daily_deposits(payments: Sequence[PaymentFacts], *, as_of: date) -> tuple[list[PayoutFacts], dict[str, str]]:
+    """The daily-deposit rule (a platform with no payout API): one deposit per integration and release day `R` with released sales, id
+    `platform:integration:R`, `A` = Σ net of the sales released on `R` − Σ net of the sales refunded
+    or charged back on `R` that were released before it, `D` = `R`. Returns the deposits and each
+    released sale's deposit id (by payment id)."""
+    sums: dict[tuple[str, str, str, str, date], Decimal] = {}
+    assigned: dict[str, str] = {}
+    for p in payments:
+        if released(p, as_of):
+            key = (p.platform, p.tenant_id, p.integration, p.bank_account_id, p.expected_release)  # type: ignore[arg-type]
+            sums[key] = sums.get(key, Decimal("0")) + p.net
+            assigned[p.payment_id] = f"{p.platform}:{p.integration}:{p.expected_release.isoformat()}"  # type: ignore[union-attr]
+    for p in payments:
+        if released(p, as_of) and p.refunded_at is not None:
+            key = (p.platform, p.tenant_id, p.integration, p.bank_account_id, _day(p.refunded_at))
+            if key in sums:  # a debit on a day without releases has no deposit to shrink
+                sums[key] -= p.net
+    deposits = [
+        PayoutFacts(platform, tenant, integration, account, f"{platform}:{integration}:{day.isoformat()}", amount, day)
+        for (platform, tenant, integration, account, day), amount in sorted(sums.items(), key=lambda kv: kv[0])
+    ]
+    return deposits, assigned
+
+
+def payouts_by_date(payments: Sequence[PaymentFacts], payouts: Sequence[PayoutFacts], *, as_of: date) -> dict[str, str]:
+    """The payout-by-date rule (a platform listing its payouts, not their sales): a released sale's payout is its integration's payout dated `R` (none when
+    the platform lists none that day). Returns payout ids by payment id."""
+    by_day = {(x.platform, x.integration, x.date): x.payout_id for x in payouts}
+    assigned = {}
+    for p in payments:
+        if released(p, as_of):
+            payout = by_day.get((p.platform, p.integration, p.expected_release))
+            if payout is not None:
+                assigned[p.payment_id] = payout
+    return assigned
+
+
+def _rate_row(rates: Sequence[SplitRate], tenant_id: str, product_id: str | None, day: date) -> SplitRate | None:
+    for wanted in ((product_id,) if product_id is not None else ()) + (None,):
+        for r in rates:
+            if r.tenant_id == tenant_id and r.product_id == wanted and r.covers(day):
+                return r
+    return None
+
+
+def commissions_by_role(p: PaymentFacts, rates: Sequence[SplitRate], tolerances: Tolerances) -> dict[str, Any]:
+    """ "Commissions by role": the platform's fee first, then the affiliate's, the co-producer's and
+    the producer's parts of the model, and the reported commissions compared role by role."""
+    keys = (
+        "platform_fee",
+        "affiliate_commission",
+        "coproducer_commission",
+        "producer_amount",
+        "split_difference",
+        "split_mismatch",
+        "reported_affiliate_commission",
+        "reported_coproducer_commission",
+        "stated_net_amount",
+        "affiliate_difference",
+        "coproducer_difference",
+        "producer_difference",
+    )
+    if p.status not in TOOK_MONEY:
+        return dict.fromkeys(keys)
+    row = _rate_row(rates, p.tenant_id, p.order.product_id, _payment_date(p))
+    affiliate_rate = row.affiliate_rate if row is not None else AFFILIATE_RATE
+    coproducer_rate = row.coproducer_rate if row is not None else Decimal("0")
+    base = p.gross - p.fee
+    affiliate = round_cents(base * affiliate_rate) if p.order.affiliate_id is not None else Decimal("0.00")
+    coproducer = round_cents((base - affiliate) * coproducer_rate)
+    producer = base - affiliate - coproducer
+    reported_affiliate = p.affiliate_commission if p.affiliate_commission is not None else Decimal("0.00")
+    reported_coproducer = p.coproducer_commission if p.coproducer_commission is not None else Decimal("0.00")
+    stated = p.stated_net if p.stated_net is not None else p.net
+    differences = (reported_affiliate - affiliate, reported_coproducer - coproducer, stated - producer)
+    return {
+        "platform_fee": p.fee,
+        "affiliate_commission": affiliate,
+        "coproducer_commission": coproducer,
+        "producer_amount": producer,
+        "split_difference": p.split_withheld - affiliate - coproducer,
+        "split_mismatch": any(abs(d) > tolerances.split_tolerance for d in differences),
+        "reported_affiliate_commission": reported_affiliate,
+        "reported_coproducer_commission": reported_coproducer,
+        "stated_net_amount": stated,
+        "affiliate_difference": differences[0],
+        "coproducer_difference": differences[1],
+        "producer_difference": differences[2],
+    }
+
+
+def sales_truth(
+    payments: Sequence[PaymentFacts],
+    payouts: Sequence[PayoutFacts],
+    credits: Sequence[CreditFacts],
+    *,
+    as_of: date,
+    tolerances: Tolerances,
+    split_rates: Sequence[SplitRate],
+    fee_schedules: Sequence[FeeScheduleRow],
+    payout_rule: str,
+) -> list[dict[str, Any]]:
+    """One ground-truth row per sale of a sales platform (columns `SALES_TRUTH_COLUMNS`).
+
+    The payouts follow the platform's rule, recomputed here from the sales: `daily_deposit` (the
+    deposits are the rule's, whatever `payouts` says) or `payout_by_date` (the platform's stated
+    payouts, each sale given the one dated its `R`). The rest is the gateways' truth (statuses,
+    matching, fee audit) with the split replaced by the commissions by role.
+    """
+    if payout_rule == "daily_deposit":
+        payouts, assigned = daily_deposits(payments, as_of=as_of)
+    elif payout_rule == "payout_by_date":
+        assigned = payouts_by_date(payments, payouts, as_of=as_of)
+    else:
+        raise ValueError(f"payout_rule must be one of {PAYOUT_RULES}, got {payout_rule!r}")
+    placed = [replace(p, payout_id=assigned.get(p.payment_id)) for p in payments]
+    rows = payment_truth(
+        placed,
+        payouts,
+        credits,
+        as_of=as_of,
+        tolerances=tolerances,
+        split_rates=split_rates,
+        fee_schedules=fee_schedules,
+    )
+    out = []
+    for p, row in zip(placed, rows, strict=True):
+        row.update(commissions_by_role(p, split_rates, tolerances))
+        row["subscription_id"] = p.subscription_id
+        out.append({column: row[column] for column in SALES_TRUTH_COLUMNS})
+    return out
