@@ -30,9 +30,12 @@ day) and only the payouts created in the interval are kept.
 Error answers, before the transport's generic rules:
 - the token endpoint refusing the form (400, 401, 403): AuthenticationError at once (the client id
   or secret is wrong); its body is quoted with the secret blanked out, should it echo it;
-- 401 on any other call: one fresh token, then AuthenticationError (the transport);
-- 403 with a JSON body, still after a fresh token: the credentials are good (a token was issued)
-  but this account is not reachable with them: NotLinkedError naming the account;
+- 401 or 403 with a JSON body on any other call, still after a fresh token: the credentials are
+  good (Kiwify has just issued the token) but this account is not reachable with them:
+  NotLinkedError naming the account. Which of the two Kiwify answers to an `x-kiwify-account-id`
+  the key does not serve is undocumented (the sandbox answers 401, as for a missing header; a
+  403 is as plausible), so both are read the same way; a refusal at the token endpoint stays
+  AuthenticationError;
 - 404 with a JSON body: on a sale, NotLinkedError naming it (another account's sale, or gone); on
   the lists, NotLinkedError naming the account. A 404 whose body is not JSON (a proxy's page) is not
   Kiwify's answer: ResponseShapeError;
@@ -45,7 +48,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -159,12 +163,12 @@ class KiwifyClient:
         try:
             return self.transport.request("GET", path, params=params, auth=self.auth)
         except AuthenticationError as exc:
-            if exc is self._token_refusal or exc.status != 403 or _json_object(exc.body or "") is None:
+            if exc is self._token_refusal or exc.status not in (401, 403) or _json_object(exc.body or "") is None:
                 raise
             raise NotLinkedError(
-                f"kiwify: account {self.account_id} is not reachable with these credentials (GET {path} answered 403 "
-                f"with a token Kiwify had just issued: {_reason(_json_object(exc.body or '') or {})})",
-                status=403,
+                f"kiwify: account {self.account_id} is not reachable with these credentials (GET {path} answered "
+                f"{exc.status} with a token Kiwify had just issued: {_reason(_json_object(exc.body or '') or {})})",
+                status=exc.status,
                 body=exc.body,
             ) from None
 
@@ -194,7 +198,7 @@ class KiwifyClient:
         what = f"sales created {first.isoformat()}..{last.isoformat()}"
         seen: set[str] = set()
 
-        def fetch(number: int) -> NumberedPage:
+        def fetch(number: int) -> _SizedPage:
             params = {
                 "start_date": first.isoformat(),
                 "end_date": last.isoformat(),
@@ -217,7 +221,7 @@ class KiwifyClient:
             _check_new(seen, [sale.id for sale in typed.data], what=what, number=number)
             return _numbered(typed.pagination, list(zip(typed.data, raw, strict=True)), what=what)
 
-        return iter_numbered_pages(fetch, provider=PROVIDER, what=what)
+        return _pages_proven_complete(fetch, what=what)
 
     def sale(self, sale_id: str) -> tuple[bytes, shapes.Sale]:
         """(the body exactly as Kiwify sent it, its typed reading) of one sale (`GET /v1/sales/{id}`).
@@ -244,14 +248,14 @@ class KiwifyClient:
         what = "payouts"
         seen: set[str] = set()
 
-        def fetch(number: int) -> NumberedPage:
+        def fetch(number: int) -> _SizedPage:
             response = self._get(PAYOUTS_PATH, {"page_size": PAGE_SIZE, "page_number": number})
             typed = decode_as(response, _PAYOUTS_PAGE, provider=PROVIDER)
             raw = decode_as(response, _PAYOUTS_PAGE_RAW, provider=PROVIDER).data
             _check_new(seen, [payout.id for payout in typed.data], what=what, number=number)
             return _numbered(typed.pagination, list(zip(typed.data, raw, strict=True)), what=what)
 
-        for page in iter_numbered_pages(fetch, provider=PROVIDER, what=what):
+        for page in _pages_proven_complete(fetch, what=what):
             yield [
                 (payout.id, payout.status, raw)
                 for payout, raw in page
@@ -268,7 +272,8 @@ class KiwifyClient:
             if status not in (400, 401, 403):
                 return None
             self._token_refusal = AuthenticationError(
-                f"kiwify refused the client id or secret ({status}) on POST {TOKEN_PATH}: {self._redacted(response)}",
+                f"kiwify refused the credentials ({status}) on POST {TOKEN_PATH} (the client id or secret): "
+                f"{self._redacted(response)}",
                 status=status,
                 body=self._redacted(response, limit=2000),
             )
@@ -313,7 +318,44 @@ def windows(first: date, last: date) -> list[tuple[date, date]]:
     return cut
 
 
-def _numbered(pagination: shapes.Pagination, records: list[T], *, what: str) -> NumberedPage:
+@dataclass(frozen=True)
+class _SizedPage(NumberedPage):
+    """A numbered page with the page size Kiwify says it used (what makes a page full)."""
+
+    page_size: int = PAGE_SIZE
+
+
+def _pages_proven_complete(fetch: Callable[[int], _SizedPage], *, what: str) -> Iterator[list[Any]]:
+    """The pages up to Kiwify's end signal; and, when the last of them is full, the next page, which
+    must be empty.
+
+    `count` is read as the total of the whole query (the sandbox's reading, and the only one under
+    which `page_number * page_size >= count` is an end signal), but Kiwify's docs do not say so:
+    their example is as consistent with `count` = the items on this page. Under that reading the
+    end signal fires on the first full page and the rest would be missed silently. The two readings
+    differ only when the last page is full, so then one more page is asked for: empty under the
+    documented-by-us reading, records under the other (IncompleteExtractionError, never a silent
+    cut). It costs one call only when the count is a multiple of the page size.
+    """
+    last: list[_SizedPage] = []
+
+    def remembered(number: int) -> _SizedPage:
+        page = fetch(number)
+        last[:] = [page]
+        return page
+
+    yield from iter_numbered_pages(remembered, provider=PROVIDER, what=what)
+    if not last or not last[0].records or len(last[0].records) < last[0].page_size:
+        return
+    after = fetch(last[0].page + 1)
+    if after.records or after.total != last[0].total:
+        raise IncompleteExtractionError(
+            f"{PROVIDER}: {what}: page {after.page}, after the page that reached the count of {last[0].total}, holds "
+            f"{len(after.records)} records and states a count of {after.total}: `count` is not the query's total"
+        )
+
+
+def _numbered(pagination: shapes.Pagination, records: list[T], *, what: str) -> _SizedPage:
     """A page as the transport's pager reads it; Kiwify's end signal is page_number * page_size >= count."""
     size, number, count = pagination.page_size, pagination.page_number, pagination.count
     has_next = number * size < count
@@ -322,7 +364,7 @@ def _numbered(pagination: shapes.Pagination, records: list[T], *, what: str) -> 
             f"{PROVIDER}: {what}: page {number} holds {len(records)} records, but pages of {size} "
             f"{'follow' if has_next else 'end'} there with a count of {count}"
         )
-    return NumberedPage(records, number, has_next, count, math.ceil(count / size))
+    return _SizedPage(records, number, has_next, count, math.ceil(count / size), size)
 
 
 def _check_new(seen: set[str], ids: list[str], *, what: str, number: int) -> None:

@@ -16,7 +16,11 @@ Facts relied on, and how sure we are (`../shared/reference/providers-gateways.md
   expires_in, scope, jti}` (3P-of-OFFICIAL: im-voracity/hotmart-python `_auth.py` and
   docs/HOTMART-API-REFERENCE.md, reference §6.3). `expires_in` 86400 (one source). The real token
   is a gzip+base64 JWT (hotmart-python docs/HOTMART-API-BUGS.md #5): ours is a plain HS256 JWT,
-  opaque to clients either way.
+  opaque to clients either way. The parameters are read from the query (Hotmart's documented
+  form) **or** from a form body (a form field wins): our client sends `client_secret` in the body
+  so the secret is in no URL and no log (RFC 6749 §2.3.1/§4.4 put client credentials in the form
+  body); whether real Hotmart reads the body is UNCONFIRMED, and a sandbox accepting only the query
+  would make that choice for it (decided in the integration, sales-int).
 - **Errors** — `{error, error_description}` (hotmart-python HOTMART-API-BUGS.md shows
   `{"error":"invalid_parameter","error_description":"The request was unacceptable..."}` from the
   real API). The 401 wordings (`invalid_client` / `unauthorized` / `invalid_token`) are Spring

@@ -1,7 +1,10 @@
 """A fake Hotmart serving the sandbox world, on Hotmart's paths and wire format (mounted at `/hotmart`).
 
 - `POST /security/oauth/token?grant_type=client_credentials&client_id=…&client_secret=…` with
-  `Authorization: Basic <basic>` → `{access_token, token_type: "bearer", expires_in: 86400, scope,
+  `Authorization: Basic <basic>`; the same parameters are also read from an
+  `application/x-www-form-urlencoded` body (a form field wins), as an OAuth2 token endpoint reads
+  them (RFC 6749 §2.3.1, §4.4): Hotmart's docs show the query form, our client sends the secret in
+  the body to keep it out of URLs and logs, and the sandbox must not decide that for Hotmart → `{access_token, token_type: "bearer", expires_in: 86400, scope,
   jti}` (reference §6.3; the production host is api-sec-vlc.hotmart.com, here the same prefix).
   Wrong credentials: 401 `{"error": "invalid_client", "error_description": "Bad client credentials"}`
   (the Spring Security OAuth2 envelope Hotmart's `{error, error_description}` errors use; the exact
@@ -142,17 +145,24 @@ class HotmartApi:
 
     async def token(self, request: Request) -> Response:
         params = request.query_params
+        form = await request.form() if _is_form(request) else {}
+        # Hotmart documents every parameter in the query string; an OAuth2 server (RFC 6749 §2.3.1,
+        # §4.4) also reads them from a form body, and our client sends `client_secret` there so the
+        # secret is in no URL and no log. Both are served: a form field wins over the query's.
+        secret = str(form.get("client_secret") or params.get("client_secret") or "")
+        client_id = str(form.get("client_id") or params.get("client_id") or "")
+        grant_type = str(form.get("grant_type") or params.get("grant_type") or "")
         scheme, _, basic = request.headers.get("authorization", "").partition(" ")
-        account = self.facts.account_by_client.get(params.get("client_id", ""))
+        account = self.facts.account_by_client.get(client_id)
         if (
             scheme.lower() != "basic"
             or account is None
             or basic.strip() != account.basic
-            or params.get("client_secret") != account.client_secret
+            or secret != account.client_secret
         ):
             return _error(401, "invalid_client", "Bad client credentials")
-        if params.get("grant_type") != "client_credentials":
-            return _error(400, "unsupported_grant_type", f"Unsupported grant type: {params.get('grant_type')}")
+        if grant_type != "client_credentials":
+            return _error(400, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
         refusal = self.limiter.hit("token", account.name)
         if refusal is not None:
             return _too_many(refusal)
@@ -260,6 +270,10 @@ class HotmartApi:
         if offset > 0:
             info["prev_page_token"] = _token(max(0, offset - size), fingerprint)
         return json_response(dumps({"items": items, "page_info": info}))
+
+
+def _is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
 
 
 def _fingerprint(request: Request, account: HotmartAccount) -> str:

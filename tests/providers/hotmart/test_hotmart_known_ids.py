@@ -76,17 +76,17 @@ def test_a_sync_re_reads_sales_a_webhook_named_in_its_window_and_those_not_final
     ]
 
 
-def test_a_webhook_about_a_sale_already_final_does_not_bring_it_back(clean_warehouse: str) -> None:
-    """A KNOWN GAP, pinned so it is not mistaken for coverage: `known_ids` picks an id when it was
-    *first* seen in the window, so a PURCHASE_CHARGEBACK webhook about a sale landed COMPLETE
-    earlier does not make the sync re-read it; `hotmart_sales` keeps COMPLETE and only the webhook
-    event row says chargeback. Closing it needs a shared change (an id seen in the window at all,
-    not first) or staging reading the status from the webhook events too: the lead's call."""
+def test_a_webhook_about_a_sale_already_final_brings_it_back_that_day(clean_warehouse: str) -> None:
+    """A PURCHASE_CHARGEBACK delivered long after the sale landed COMPLETE re-opens it for the day
+    it arrived (`known_ids`: any sighting in the window), so that day's sync re-reads it; the day
+    after, it is final again and left alone."""
     assert SPEC is not None
     before, inside = WINDOW.start - timedelta(days=40), WINDOW.start + timedelta(hours=5)
+    next_day = Interval(WINDOW.end, WINDOW.end + timedelta(days=1))
     with psycopg.connect(clean_warehouse) as conn:
         _land(conn, 1, _sale("HP-E-chargeback-after-complete", "COMPLETE"), before)
         _land(conn, 1, _webhook("HP-E-chargeback-after-complete", "PURCHASE_CHARGEBACK"), inside)
         chosen = known_ids(conn, SPEC, 1, WINDOW)
+        after = known_ids(conn, SPEC, 1, next_day)
         conn.rollback()
-    assert chosen == []
+    assert (chosen, after) == (["HP-E-chargeback-after-complete"], [])
