@@ -82,6 +82,13 @@ class ProviderCase:
     # False where the external ids never reach the provider's API (they only tell dbt whose bank
     # credits to match), so sync cannot tell a mistyped one: "not linked" is then `meaningful_404` alone.
     external_ids_sent: bool = True
+    # What the provider's own 404 at `meaningful_404` is: for most, an object or account these
+    # credentials do not reach (NotLinkedError). Hotmart documents 404 only for a URL it does not
+    # serve (a wrong base URL or a changed API): refused, not "not linked"; its "not linked" is a
+    # 403 in its body (`not_linked_403`).
+    meaningful_404_error: type[ProviderError] = NotLinkedError
+    meaningful_404_message: str = "not (found|reachable)"
+    not_linked_403: str | None = None  # a path whose 403, in the provider's own body, means not linked
 
     def entry(self, tenant: dict[str, Any]) -> dict[str, Any]:
         """The tenant's credentials and external ids for this provider, as the sandbox lists them."""
@@ -190,6 +197,38 @@ CASES = (
         account=0,
         record_nth=0,
         prepare=land_webhooks,
+    ),
+    # Hotmart: one pass per status over three listings; the sales history is the first of each
+    # status and the one with the most to check. Its items have no top-level id (the transaction is
+    # in `purchase`), so an error names the record by its index alone. Its 404 is a path it does not
+    # serve; a 403 in its body is a credential that may not read the account. The payout documents
+    # never reach its API.
+    ProviderCase(
+        name="hotmart",
+        listing="/payments/api/v1/sales/history",
+        money_field="purchase.price.value",
+        required_field="product",
+        record_named=r"record items\[3\]",
+        stated_total=("/payments/api/v1/sales/history", "page_info.total_results"),
+        meaningful_404="/payments/api/v1/sales/history",
+        meaningful_404_error=RequestRejectedError,
+        meaningful_404_message=r"^hotmart: GET /payments/api/v1/sales/history answered 404: not_found",
+        not_linked_403="/payments/api/v1/sales/commissions",
+        account=0,
+        external_ids_sent=False,
+    ),
+    # Kiwify: the sales created in the interval (numbered pages against `count`), then the payouts.
+    # A 404 in its JSON on the sales list is an account these credentials do not reach.
+    ProviderCase(
+        name="kiwify",
+        listing="/v1/sales",
+        money_field="payment.charge_amount",
+        required_field="payment_method",
+        record_named=rf"record data\[3\], id '{UUID}'",
+        stated_total=("/v1/sales", "pagination.count"),
+        meaningful_404="/v1/sales",
+        account=0,
+        external_ids_sent=False,
     ),
 )
 
@@ -313,7 +352,12 @@ FAULT_CLASSES: dict[str, FaultClass] = {
     ),
     # --- the provider's own 404 where it is not a documented "nothing here": the id is not reachable
     "provider_404_where_404_means_something": lambda c: Scenario(
-        _on(c.meaningful_404, {"status": 404}), NotLinkedError, "not (found|reachable)"
+        _on(c.meaningful_404, {"status": 404}), c.meaningful_404_error, c.meaningful_404_message
+    ),
+    "provider_403_where_403_means_not_linked": lambda c: (
+        Scenario(_on(c.not_linked_403, {"status": 403}), NotLinkedError, "may not read this account")
+        if c.not_linked_403
+        else None
     ),
 }
 

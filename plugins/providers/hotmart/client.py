@@ -296,7 +296,7 @@ class HotmartClient:
                 response, "a body that is not Hotmart's error envelope, so not its documented 404", provider=PROVIDER
             )
         return RequestRejectedError(
-            f"{PROVIDER}: {where} answered {status} {reason}", status=status, body=response.text
+            f"{PROVIDER}: {where} answered {status}: {reason}", status=status, body=response.text
         )
 
 

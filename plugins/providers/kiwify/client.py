@@ -283,7 +283,7 @@ class KiwifyClient:
         error = _json_object(response.text) if "json" in response.headers.get("content-type", "").lower() else None
         if error is None:
             return shape_error(
-                response, "a body that is not Kiwify's JSON, so not its documented 404", provider=PROVIDER
+                response, "a body that is not Kiwify's error envelope, so not its documented 404", provider=PROVIDER
             )
         sale = _SALE_PATH.match(path)
         if sale is not None:
