@@ -21,12 +21,30 @@ its stated total (client.py). Then:
   none for is IncompleteExtractionError. A sale not (yet) paid may have none.
 
 Sales change after they are ordered: approved after a boleto or PIX clears, refunded within the
-guarantee, charged back, COMPLETE when the guarantee ends. Listings by order date do not bring
-them back, so the provider declares `known_ids_from`: ingestion hands the sync every transaction
-a webhook named in the interval and every sale whose last landed status is not final
-(`FINAL_STATUSES`), and the sync re-reads each one not already listed, by `transaction=` (which
-lifts the default status filter): its history item, and, when it is paid, its commissions and
-price details. A transaction Hotmart no longer serves to these credentials is NotLinkedError.
+guarantee, charged back, COMPLETE when the guarantee ends. Two mechanisms bring them back:
+
+- **warranty passes**: one pass per status a paid sale moves into (`LATER_STATUSES`: COMPLETE,
+  REFUNDED, PARTIALLY_REFUNDED, PROTESTED, CHARGEBACK) over each listing, for the sales ordered in
+  the `WARRANTY_LOOKBACK` (37 days: Hotmart's longest guarantee, 30 days, plus a week to pay) before
+  the interval. A sale refunded, disputed, charged back or completed while its guarantee can still
+  change it is listed again by the pass of its new status, whatever day that happens;
+- **known ids** (`known_ids_from`): ingestion hands the sync every transaction a webhook named in
+  the interval and every sale whose last landed status is not final (`FINAL_STATUSES`: APPROVED is
+  final here, the warranty passes cover it), and the sync re-reads each one not already listed, by
+  `transaction=` (which lifts the default status filter): its history item, and, when it is paid,
+  its commissions and price details. So pending sales are re-read until they are paid or lapse, a
+  dispute until it ends, and a sale notified after its guarantee (a chargeback months later) the
+  day the notification arrives. A transaction Hotmart no longer serves to these credentials is
+  NotLinkedError.
+
+Cost: the design it replaces re-read every APPROVED sale by transaction (3 calls) every day until
+COMPLETE: ~90,000 calls a day for 1,000 sales a day and a 30-day guarantee, against a limit of 500
+a minute. The warranty passes cost a page per 50 sales of each later status in the look-back
+(about 650 to 2,000 calls a day at that volume, COMPLETE being most of it) plus the interval's 51
+first pages; measured on the served sandbox in tests/providers/hotmart/test_hotmart_served.py. A
+sale whose guarantee ended beyond the look-back without a notification keeps APPROVED in raw where
+Hotmart says COMPLETE: both are the canonical `paid` (docs/payment-reconciliation-rules.md), so
+nothing the warehouse reconciles changes.
 
 What lands: `hotmart_sales` (external id = transaction, key = `status`, the status the sale
 had when read, which is what `known_ids_from` reads), `hotmart_commissions` and
@@ -37,6 +55,7 @@ bytes. Webhook notifications land in `hotmart_webhook_events` (webhook.py).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from plugins.providers.base import Interval, KnownIds, Provider, RawRecord
@@ -50,13 +69,22 @@ SALES_TABLE = "hotmart_sales"
 COMMISSIONS_TABLE = "hotmart_commissions"
 PRICE_DETAILS_TABLE = "hotmart_price_details"
 
-# Statuses a sale no longer leaves by itself: refunded, charged back, cancelled, expired, refused
-# for lack of funds, and COMPLETE (the guarantee ended). Every other status, BLOCKED ("under
-# review"), PROTESTED (a dispute), PARTIALLY_REFUNDED and the pending ones included, is re-read by
-# every sync until it ends. A chargeback after COMPLETE is NOT re-read: `known_ids` picks an id
-# when it is first seen in the window, and the sale was seen long before its PURCHASE_CHARGEBACK
-# webhook; only that webhook's event row records it (tests/providers/hotmart/test_hotmart_known_ids.py).
-FINAL_STATUSES = frozenset({"REFUNDED", "CHARGEBACK", "CANCELLED", "EXPIRED", "NO_FUNDS", "COMPLETE"})
+# How far before the interval the warranty passes reach, by order date: the longest guarantee
+# Hotmart lets a producer choose (7, 15, 21 or 30 days from the purchase: help.hotmart.com, "How to
+# adjust the guarantee period", OFFICIAL) plus a week for a boleto or PIX ordered then to be paid
+# (Hotmart's boleto term is not documented where we could read: UNCONFIRMED, hence the margin).
+WARRANTY_LOOKBACK = timedelta(days=37)
+# The statuses a paid sale moves into after its order day: the guarantee ends (COMPLETE), the buyer
+# is refunded (REFUNDED, PARTIALLY_REFUNDED), disputes (PROTESTED) or charges back (CHARGEBACK).
+LATER_STATUSES: tuple[str, ...] = ("CHARGEBACK", "COMPLETE", "PARTIALLY_REFUNDED", "PROTESTED", "REFUNDED")
+# Statuses not re-read by transaction: the ones a sale no longer leaves by itself (refunded, charged
+# back, cancelled, expired, refused for lack of funds, COMPLETE), and APPROVED, whose later statuses
+# the warranty passes list for as long as the guarantee can change them; after it, only a chargeback
+# (or a refund the producer grants) can, and Hotmart notifies it (PURCHASE_CHARGEBACK,
+# PURCHASE_REFUNDED, PURCHASE_PROTEST), which re-opens the sale for the day it arrives
+# (`ingestion.sync.known_ids`: any sighting in the window). BLOCKED ("under review"), PROTESTED (a
+# dispute), PARTIALLY_REFUNDED and the pending statuses are re-read by every sync until they end.
+FINAL_STATUSES = frozenset({"APPROVED", "REFUNDED", "CHARGEBACK", "CANCELLED", "EXPIRED", "NO_FUNDS", "COMPLETE"})
 
 
 class HotmartProvider(Provider):
@@ -109,22 +137,27 @@ class HotmartProvider(Provider):
     # ----------------------------------------------------------------------------- steps
 
     def _listed(self, interval: Interval) -> tuple[dict[str, Listed], dict[str, Listed], dict[str, Listed], set[str]]:
-        """One pass per status over each listing, by transaction; and the transactions listed under
-        two statuses (they moved while the passes ran)."""
-        window = window_millis(interval.start, interval.end)
+        """One pass per status over each listing for the interval, and one per later status
+        (`LATER_STATUSES`) over the `WARRANTY_LOOKBACK` before it, by transaction; and the
+        transactions listed under two statuses (they moved while the passes ran)."""
         sales: dict[str, Listed] = {}
         commissions: dict[str, Listed] = {}
         prices: dict[str, Listed] = {}
         moved: set[str] = set()
-        if window is None:
-            return sales, commissions, prices, moved
-        for status in shapes.PURCHASE_STATUSES:
-            for endpoint, into in ((SALES, sales), (COMMISSIONS, commissions), (PRICE_DETAILS, prices)):
-                for page in self.client.window(endpoint, window, status):
-                    for listed in page:
-                        if listed.transaction in into:
-                            moved.add(listed.transaction)
-                        into[listed.transaction] = listed
+        passes = (
+            (window_millis(interval.start, interval.end), shapes.PURCHASE_STATUSES),
+            (window_millis(interval.start - WARRANTY_LOOKBACK, interval.start), LATER_STATUSES),
+        )
+        for window, statuses in passes:
+            if window is None:
+                continue
+            for status in statuses:
+                for endpoint, into in ((SALES, sales), (COMMISSIONS, commissions), (PRICE_DETAILS, prices)):
+                    for page in self.client.window(endpoint, window, status):
+                        for listed in page:
+                            if listed.transaction in into:
+                                moved.add(listed.transaction)
+                            into[listed.transaction] = listed
         return sales, commissions, prices, moved
 
     def _settle_moved(
