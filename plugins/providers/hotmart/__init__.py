@@ -38,4 +38,20 @@ thaleslaray/hotmart-mcp `specs/hotmart-api.json`):
 | rate limit 500 calls per minute, 429 beyond, headers `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) | reference §6.3; scraped reference "Rate Limits" | 3P: the transport honours `Retry-After`, else `RateLimit-Reset` |
 | no settlement or release date, no payouts API | reference §6.4, §9.5; docs/payment-reconciliation-rules.md | 3P (absence) |
 | webhooks: hottok in `X-HOTMART-HOTTOK` (also `hottok` in legacy bodies and in sample 2.0.0 purchases), no HMAC, no timestamp; envelope `{id, creation_date (ms), event, version "2.0.0", data}`; the events of `webhook.PURCHASE_EVENTS` and `OTHER_EVENTS` | reference §6.1, §6.2; scraped reference "Webhooks"; api-evangelist/hotmart `asyncapi/hotmart-webhooks.yml` (via the reference) | 3P-of-official; the header `X-Hotmart-Webhook-Token` of one site contradicts every other source and is not used |
+
+Decided when the client met the sandbox (branch sales-int; the sandbox is `sandbox/providers/hotmart/`):
+
+- **`client_secret` on the token request**: Hotmart's docs put it in the query; the client sends
+  it in the form body (no secret in URLs or logs). The sandbox now reads the query or the form
+  body (a form field wins), as an OAuth2 token endpoint does (RFC 6749 §2.3.1, §4.4): which one
+  real Hotmart reads stays UNCONFIRMED (one line in `client._fetch_token`).
+- **`max_results`**: the client asks 50, the sandbox caps at 500; Hotmart documents no maximum.
+  Compatible (the client follows `next_page_token`, whatever the page size served); 50 kept until
+  a larger page is confirmed not to be refused.
+- **Cost** (`provider.py`): warranty passes over a 37-day look-back (Hotmart's guarantee is 7,
+  15, 21 or 30 days: help.hotmart.com, OFFICIAL) for the statuses a paid sale moves into, APPROVED
+  final for known ids, webhooks re-opening later changes. Measured on the served sandbox (one
+  account, 32 sales a day, 30-day guarantee, the day after 39 synced days): 2,609 calls a sync
+  before (2,557 of them reads by transaction), 149 after, landing the same rows.
+- **Errors**: refusals read `hotmart: GET <path> answered <status>: <error>: <description>`.
 """

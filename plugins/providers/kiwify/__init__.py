@@ -43,4 +43,27 @@ completed with the sources named):
 | notification fields (`order_id, order_status, payment_method, installments, store_id, subscription_id, created_at, updated_at, approved_date, refunded_at` as `"YYYY-MM-DD HH:MM"`, `Product`, `Customer`, `Commissions{charge_amount, kiwify_fee, my_commission, commissioned_stores[], funds_status, estimated_deposit_date, deposit_date}`, `Subscription`); some receivers record the body wrapped in `{"order": …}` | reference §7.2; third-party receivers' captured payloads | 3P; the dates' zone (read as São Paulo) UNCONFIRMED; amounts seen as integers and as digit strings |
 | cart abandonment: flat `{id, status: "abandoned", checkout_link, email, name, phone, product_id, product_name, store_id, created_at}` | reference §7.2 | 3P |
 | not to be confused with Kiwify's banking API (`conta-public-api.kiwify.com`, Ed25519-signed requests and webhooks) | docs `/api-reference/banking/*` | official; not used |
+
+Decided when the client met the sandbox (branch sales-int; the sandbox is `sandbox/providers/kiwify/`):
+
+- **`count`**: both read it as the total of the whole query (the end signal `page_number *
+  page_size >= count` only works so); Kiwify's example does not settle it. The readings differ
+  only when the last page is full, so the client then asks for one more page and requires it
+  empty (`client._pages_proven_complete`): a per-page `count` fails loudly instead of cutting a
+  listing. One extra call when the count is a multiple of the page size.
+- **Sales window dates**: `YYYY-MM-DD` (3P), zone undocumented. The sandbox reads them as São
+  Paulo dates, inclusive, on `created_at`; the client asks for the interval's São Paulo dates
+  widened by a day on each side and cuts by `created_at`, so it is exact under any zone within a
+  day of São Paulo. Compatible; nothing changed.
+- **A wrong `x-kiwify-account-id`**: status undocumented; the sandbox answers 401 (as for a
+  missing header). The client reads a 401 or 403 JSON that outlives a freshly issued token as
+  NotLinkedError naming the account (a refusal at the token endpoint stays AuthenticationError).
+- **`paid` final for known ids** (kept): Kiwify notifies refunds and chargebacks (official
+  triggers `compra_reembolsada`, `chargeback`), and `ingestion.sync.known_ids` now re-opens an id
+  for any sighting in the window, so the sync reads a refunded or charged-back sale by id the day
+  its notification lands (tests/providers/kiwify/test_kiwify_served.py). A refund whose
+  notification never arrives reaches raw only when a sync's window covers the sale's creation
+  date (a backfill); `GET /v1/sales?status=refunded` over a guarantee look-back would close that
+  at a few calls a sync, left for when Kiwify's guarantee terms are sourced.
+- **Wrong credentials** read `kiwify refused the credentials (401)` like every provider.
 """
