@@ -84,7 +84,7 @@ def demo_command(
     try:
         with step(f"Registering integrations against the sandbox at {base_url}"):
             added = register_sandbox_integrations(url, world.credentials(base_url))
-        with step("Landing the webhooks of the platforms without a list endpoint (as the sink would)"):
+        with step("Landing the webhooks of the platforms whose syncs re-read what they name (as the sink would)"):
             replay_sandbox_webhooks(url, world, added)
         with step("Loading the tenants' contracts (split rates, gateway fees)"):
             load_sandbox_contracts(url, world)
@@ -157,8 +157,9 @@ def register_sandbox_integrations(url: str, credentials: dict) -> list[tuple[str
 
 def replay_sandbox_webhooks(url: str, world: World, added: list[tuple[str, str, integrations.Integration]]) -> int:
     """Land, as the webhook sink would have, the notifications the sandbox's platforms sent to the
-    integrations whose data arrives only by webhook (providers with `known_ids_from`: no list
-    endpoint), each at the world time it was sent. Redeliveries land nothing. Returns deliveries landed."""
+    integrations whose syncs re-read what webhooks name (providers with `known_ids_from`: a platform
+    with no list endpoint, or one whose objects change after the days its listing covers, such as
+    a sales platform's refunds), each at the world time it was sent. Redeliveries land nothing. Returns deliveries landed."""
     from ingestion.webhook_landing import land
     from sandbox.registry import platform
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from plugins.providers.errors import NotLinkedError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MILLISECOND = timedelta(milliseconds=1)
 _DOCUMENT_PUNCTUATION = re.compile(r"[.\-/\s]")
 
 
@@ -28,7 +27,11 @@ def to_millis(moment: datetime) -> int:
     """An aware datetime as epoch milliseconds, rounded up to the next whole millisecond."""
     if moment.tzinfo is None:
         raise ValueError("hotmart: a naive datetime has no epoch milliseconds")
-    return -((_EPOCH - moment) // _MILLISECOND)
+    # whole-number arithmetic on the difference's parts: exact, and the same for a datetime subclass
+    # (Airflow hands intervals as pendulum DateTimes, whose Duration does not floor-divide by a timedelta)
+    delta = moment - _EPOCH
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return -(-micros // 1_000)
 
 
 def window_millis(start: datetime, end: datetime) -> tuple[int, int] | None:

@@ -55,7 +55,9 @@ def test_the_final_statuses_are_the_ones_a_sale_does_not_leave_by_itself() -> No
     assert SPEC.seen_in == {"hotmart_webhook_events": "transaction", "hotmart_sales": "external_id"}
 
 
-def test_a_sync_re_reads_sales_a_webhook_named_in_its_window_and_those_not_final_approved_being_final(clean_warehouse: str) -> None:
+def test_a_sync_re_reads_sales_a_webhook_named_in_its_window_and_those_not_final_approved_being_final(
+    clean_warehouse: str,
+) -> None:
     assert SPEC is not None
     before, inside = WINDOW.start - timedelta(days=3), WINDOW.start + timedelta(hours=5)
     with psycopg.connect(clean_warehouse) as conn:

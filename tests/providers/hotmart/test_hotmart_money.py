@@ -230,3 +230,15 @@ def test_landed_amounts_read_back_exactly_as_numeric(clean_warehouse: str) -> No
         conn.rollback()
     assert sales_rows == price_rows == {k: Decimal(v) for k, v in values.items()}
     assert str(sales_rows["HP0004"]) == "1.005" and str(sales_rows["HP0001"]) == "10.05"
+
+
+def test_epoch_milliseconds_of_an_airflow_pendulum_interval_are_exact() -> None:
+    """Airflow hands the DAG's interval as pendulum DateTimes; their differences are pendulum
+    Durations, which do not floor-divide by a timedelta: the milliseconds are whole-number arithmetic."""
+    import pendulum
+
+    from plugins.providers.hotmart.records import to_millis, window_millis
+
+    start = pendulum.datetime(2026, 10, 5, 3, 0, 0, 500, tz="UTC")
+    assert to_millis(start) == 1_791_169_200_001 == to_millis(datetime(2026, 10, 5, 3, 0, 0, 500, tzinfo=UTC))
+    assert window_millis(start - pendulum.duration(days=1), start) == (1_791_082_800_001, 1_791_169_200_000)
