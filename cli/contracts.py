@@ -35,6 +35,13 @@ def splits_set(
     affiliate_rate: Annotated[str, typer.Option(help="Affiliate commission as a rate of net, e.g. 0.30.")] = "0.30",
     valid_to: Annotated[str | None, typer.Option("--to", help="Last day (inclusive); leave out for open.")] = None,
     note: Annotated[str | None, typer.Option(help="Why (kept for auditors).")] = None,
+    coproducer_rate: Annotated[
+        str | None,
+        typer.Option(
+            help="Sales platforms (Hotmart, Kiwify): co-producer commission as a rate of "
+            "(gross − fee − affiliate commission), e.g. 0.20; leave out for the default (0)."
+        ),
+    ] = None,
 ) -> None:
     """Add split rates from a date; the open row they replace ends the day before."""
     from decimal import Decimal
@@ -49,6 +56,9 @@ def splits_set(
         parse_date(valid_from, "--from"),
         parse_date(valid_to, "--to") if valid_to else None,
         note,
+        parse_decimal(coproducer_rate, "--coproducer-rate", low=Decimal(0), high=Decimal(1))
+        if coproducer_rate is not None
+        else None,
     )
     with connect() as conn:
         set_split_rate(conn, rate)
@@ -65,9 +75,11 @@ def splits_list(tenant: Annotated[str | None, typer.Option(help="Only this tenan
     if not rows:
         typer.echo("No split rates: every payment uses the defaults (platform fee 4 %, affiliate 30 % of net).")
     for r in rows:
+        coproducer = f"coproducer {r.coproducer_rate:<9} " if r.coproducer_rate is not None else ""
         typer.echo(
             f"{r.tenant_id:<14} {r.product_id or '(default)':<16} platform {r.platform_fee_rate:<9} "
-            f"affiliate {r.affiliate_rate:<9} {r.valid_from} → {_open(r.valid_to and r.valid_to.isoformat())}"
+            f"affiliate {r.affiliate_rate:<9} {coproducer}{r.valid_from} → "
+            f"{_open(r.valid_to and r.valid_to.isoformat())}"
         )
 
 

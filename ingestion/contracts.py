@@ -1,5 +1,8 @@
 """A tenant's contracts: split rates (control.split_rates) and gateway fee schedules (control.fee_schedules).
 
+Split rates carry, for the sales platforms (Hotmart, Kiwify), an optional `coproducer_rate`: the
+co-producer's share of (gross − fee − affiliate commission); absent means the dbt var (0).
+
 The marts read these tables at every build (docs/payment-reconciliation-rules.md, "Splits" and
 "Fee audit"). People edit them with psql or a BI tool, or through the CLI, which comes here:
 `set_split_rate` / `set_fee` add a row valid from a date and close the open row it supersedes,
@@ -32,6 +35,9 @@ class SplitRate:
     valid_from: date
     valid_to: date | None
     note: str | None = None
+    # Sales platforms: a co-producer's share of (gross − fee − affiliate commission); None means
+    # the dbt var coproducer_rate (docs/payment-reconciliation-rules.md, "Commissions by role").
+    coproducer_rate: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -149,11 +155,21 @@ def _insert_split_rates(conn: psycopg.Connection, rates: Iterable[SplitRate]) ->
         cur.executemany(
             """
             insert into control.split_rates
-                (tenant_id, product_id, platform_fee_rate, affiliate_rate, valid_from, valid_to, note)
-            values (%s, %s, %s, %s, %s, %s, %s)
+                (tenant_id, product_id, platform_fee_rate, affiliate_rate, valid_from, valid_to, note,
+                 coproducer_rate)
+            values (%s, %s, %s, %s, %s, %s, %s, %s)
             """,
             [
-                (r.tenant_id, r.product_id, r.platform_fee_rate, r.affiliate_rate, r.valid_from, r.valid_to, r.note)
+                (
+                    r.tenant_id,
+                    r.product_id,
+                    r.platform_fee_rate,
+                    r.affiliate_rate,
+                    r.valid_from,
+                    r.valid_to,
+                    r.note,
+                    r.coproducer_rate,
+                )
                 for r in rates
             ],
         )
@@ -200,6 +216,11 @@ def split_rate_from_row(row: Mapping[str, Any], where: str) -> SplitRate:
         valid_from=parse_date(row.get("valid_from"), f"{where}: valid_from"),
         valid_to=parse_date(row["valid_to"], f"{where}: valid_to") if row.get("valid_to") else None,
         note=row.get("note"),
+        coproducer_rate=parse_decimal(
+            row["coproducer_rate"], f"{where}: coproducer_rate", low=Decimal(0), high=Decimal(1)
+        )
+        if row.get("coproducer_rate") is not None
+        else None,
     )
 
 
@@ -271,7 +292,8 @@ def load(conn: psycopg.Connection, contracts: Mapping[str, Any]) -> dict[str, in
 def list_split_rates(conn: psycopg.Connection, tenant_id: str | None = None) -> list[SplitRate]:
     rows = conn.execute(
         """
-        select tenant_id, product_id, platform_fee_rate, affiliate_rate, valid_from, valid_to, note
+        select tenant_id, product_id, platform_fee_rate, affiliate_rate, valid_from, valid_to, note,
+               coproducer_rate
         from control.split_rates where %(t)s::text is null or tenant_id = %(t)s
         order by tenant_id, product_id nulls first, valid_from
         """,

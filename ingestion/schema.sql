@@ -132,6 +132,9 @@ create table if not exists control.split_rates (
     product_id         text,
     platform_fee_rate  numeric(9, 6) not null check (platform_fee_rate between 0 and 1),
     affiliate_rate     numeric(9, 6) not null check (affiliate_rate between 0 and 1),
+    -- Sales platforms (Hotmart, Kiwify): a co-producer's share of (gross − fee − affiliate
+    -- commission); null means the dbt var coproducer_rate (0).
+    coproducer_rate    numeric(9, 6) check (coproducer_rate between 0 and 1),
     valid_from         date not null,
     valid_to           date check (valid_to is null or valid_to >= valid_from),
     note               text,
@@ -143,6 +146,11 @@ create table if not exists control.split_rates (
         daterange(valid_from, valid_to, '[]') with &&
     )
 );
+
+-- Added with the sales platforms: warehouses created before them gain the column (nullable, so
+-- existing rows keep meaning "the var", and the exclusion constraint is untouched).
+alter table control.split_rates add column if not exists
+    coproducer_rate numeric(9, 6) check (coproducer_rate between 0 and 1);
 
 -- Contracted gateway fees per tenant, platform, method and installment band.
 create table if not exists control.fee_schedules (

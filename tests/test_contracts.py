@@ -134,3 +134,71 @@ def test_an_overlapping_band_is_refused_in_one_sentence(clean_warehouse: str) ->
                 conn,
                 FeeSchedule("t1", "stripe", "card", 1, 3, Decimal("1"), Decimal("0"), None, date(2026, 1, 1), None),
             )
+
+
+def test_coproducer_rate_is_optional_and_loaded_exactly(clean_warehouse: str) -> None:
+    """Sales platforms' co-producer rate: absent stays null (the dbt var), given is kept exact, out of range refused."""
+    with_coproducer = json.loads(json.dumps(CONTRACT))
+    with_coproducer["split_rates"][1]["coproducer_rate"] = "0.2"
+    with psycopg.connect(clean_warehouse) as conn:
+        load(conn, with_coproducer)
+        rates = {(r.product_id, r.valid_from): r.coproducer_rate for r in list_split_rates(conn, "t1")}
+        assert rates == {
+            (None, date(2015, 1, 1)): None,
+            ("p1", date(2015, 1, 1)): Decimal("0.200000"),
+            ("p1", date(2026, 10, 16)): None,
+        }
+        bad = json.loads(json.dumps(CONTRACT))
+        bad["split_rates"][0]["coproducer_rate"] = "1.5"
+        with pytest.raises(UserError, match=r"split_rates\[0\]: coproducer_rate must be between 0 and 1"):
+            load(conn, bad)
+        set_split_rate(
+            conn,
+            SplitRate("t1", None, Decimal("0.04"), Decimal("0.30"), date(2026, 11, 1), None, None, Decimal("0.15")),
+        )
+        assert [r.coproducer_rate for r in list_split_rates(conn, "t1") if r.product_id is None] == [
+            None,
+            Decimal("0.150000"),
+        ]
+        # The database refuses a rate outside [0, 1] whoever writes it (psql, a BI tool).
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(
+                "insert into control.split_rates (tenant_id, platform_fee_rate, affiliate_rate, coproducer_rate, "
+                "valid_from) values ('t2', 0, 0, -0.1, '2026-01-01')"
+            )
+
+
+def test_the_coproducer_rate_column_is_added_to_an_existing_warehouse(clean_warehouse: str) -> None:
+    """A warehouse made before the sales platforms gains the nullable column in place; its rows are kept."""
+    from ingestion.warehouse import ensure_schema
+
+    with psycopg.connect(clean_warehouse, autocommit=True) as conn:
+        load(conn, CONTRACT)
+        conn.execute("alter table control.split_rates drop column coproducer_rate")
+    ensure_schema(clean_warehouse)
+    ensure_schema(clean_warehouse)  # idempotent
+    with psycopg.connect(clean_warehouse) as conn:
+        assert [r.coproducer_rate for r in list_split_rates(conn, "t1")] == [None, None, None]
+
+
+def test_splits_set_takes_a_coproducer_rate(clean_warehouse: str) -> None:
+    from typer.testing import CliRunner
+
+    from cli.contracts import splits_app
+
+    runner = CliRunner()
+    result = runner.invoke(
+        splits_app,
+        ["set", "--tenant", "t1", "--from", "2026-10-01", "--product", "p9", "--coproducer-rate", "0.25"],
+    )
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(splits_app, ["list", "--tenant", "t1"])
+    assert "coproducer 0.250000" in listed.output
+    refused = runner.invoke(splits_app, ["set", "--tenant", "t1", "--from", "2026-10-01", "--coproducer-rate", "2"])
+    assert isinstance(refused.exception, UserError) and "--coproducer-rate must be between 0 and 1" in str(
+        refused.exception
+    )
+    with psycopg.connect(clean_warehouse) as conn:
+        assert [(r.product_id, r.coproducer_rate) for r in list_split_rates(conn, "t1")] == [
+            ("p9", Decimal("0.250000"))
+        ]

@@ -561,6 +561,16 @@ BAD_ROWS = [
     ("asaas_transfers", "status", {"id": "tr_bad", "transferFee": 1.0}),
     ("pushinpay_transactions", "status", {"id": "tx-bad"}),
     ("pushinpay_webhook_events", "transaction_id", {"value": 100}),
+    # The sales platforms: a paid sale without its dates and price, a sale without a status,
+    # commissions and price details without their money, notifications without event or date.
+    ("hotmart_sales", "status", {"product": {"id": 1}, "purchase": {"transaction": "HPbad", "status": "APPROVED"}}),
+    ("hotmart_sales", "status", {"purchase": {"transaction": "HPbad2", "order_date": 1, "price": {"value": 1.0}}}),
+    ("hotmart_commissions", "product_id", {"transaction": "HPbad", "commissions": [{"source": "PRODUCER"}]}),
+    ("hotmart_price_details", "product_id", {"transaction": "HPbad"}),
+    ("hotmart_webhook_events", "transaction", {"id": "evt-bad", "version": "2.0.0"}),
+    ("kiwify_sales", "status", {"id": "kbad"}),
+    ("kiwify_payouts", "status", {"id": "pbad", "status": "pending_review"}),
+    ("kiwify_webhook_events", "order_id", {"order_id": "kbad"}),
 ]
 STAGING_FAILURES = {
     "not_null_stg_ifood__sales_bag_amount",
@@ -605,6 +615,23 @@ STAGING_FAILURES = {
     "pushinpay_transaction_has_value",
     "pushinpay_notification_has_transaction",
     "pushinpay_notification_has_status",
+    "hotmart_sale_has_status",
+    "hotmart_sale_has_order_date",
+    "hotmart_sale_has_price",
+    "hotmart_paid_sale_has_approved_date",
+    "hotmart_commissions_have_values",
+    "hotmart_price_details_have_total",
+    "hotmart_price_details_have_fee",
+    "hotmart_notification_has_event",
+    "hotmart_notification_has_creation_date",
+    "kiwify_sale_has_status",
+    "kiwify_sale_has_charge_amount",
+    "kiwify_sale_has_fee",
+    "kiwify_sale_has_net_amount",
+    "kiwify_sale_has_created_at",
+    "kiwify_payout_has_amount",
+    "kiwify_payout_has_created_at",
+    "kiwify_notification_has_event_type",
 }
 
 

@@ -32,3 +32,14 @@
 {% macro utc_date_of_unix_seconds(text_expression) -%}
     cast(({{ from_unix_seconds(text_expression) }}) at time zone 'UTC' as date)
 {%- endmacro %}
+
+{#- An instant the platform writes as integer milliseconds since the Unix epoch (Hotmart's
+    `order_date`, `approved_date`, `creation_date`), as text, to timestamptz: exact to the
+    millisecond (integer arithmetic on an interval, never a float division). Empty strings become
+    null. #}
+{% macro from_epoch_millis(text_expression) -%}
+    (
+        timestamptz '1970-01-01 00:00:00+00'
+        + cast(nullif(trim({{ text_expression }}), '') as bigint) * interval '1 millisecond'
+    )
+{%- endmacro %}

@@ -1,7 +1,8 @@
 {#
     The split model's rates per tenant and product (null product: the tenant's default),
     with their inclusive validity. fct_payment_splits picks the row valid on the payment
-    date: the product's, else the tenant's default, else the vars.
+    date: the product's, else the tenant's default, else the vars. coproducer_rate is the sales
+    platforms' (Hotmart, Kiwify) co-producer share; null means the var coproducer_rate.
 #}
 with
 
@@ -16,6 +17,7 @@ renamed as (
         product_id,
         platform_fee_rate,
         affiliate_rate,
+        coproducer_rate,
         valid_from,
         valid_to,
         note,

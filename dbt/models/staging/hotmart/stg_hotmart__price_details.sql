@@ -1,0 +1,36 @@
+{#
+    Latest version of each sale's price details (a /sales/price/details item), one row per
+    (tenant, transaction): `total` is the sale's gross and `fee` Hotmart's fee
+    (docs/payment-reconciliation-rules.md, "Sales platforms"), JSON numbers read from their text.
+#}
+with
+
+source as (
+    select * from {{ source('hotmart', 'price_details') }}
+),
+
+renamed as (
+    select
+        external_id as transaction_id,
+        tenant_id,
+        integration_id,
+        sync_run_id,
+        coalesce(product_id, payload #>> '{product,id}') as product_id,
+        {{ to_money("payload #>> '{total,value}'") }} as total_value,
+        payload #>> '{total,currency_code}' as total_currency,
+        {{ to_money("payload #>> '{fee,value}'") }} as fee_value,
+        payload #>> '{fee,currency_code}' as fee_currency,
+        {{ to_money("payload #>> '{base,value}'") }} as base_value,
+        {{ to_money("payload #>> '{vat,value}'") }} as vat_value,
+        nullif(payload #>> '{coupon,code}', '') as coupon_code,
+        {{ to_money("payload #>> '{coupon,value}'") }} as coupon_value,
+        payload_hash,
+        loaded_at
+    from source
+),
+
+deduplicated as (
+    {{ deduplicate_latest_version('renamed', 'tenant_id, transaction_id') }}
+)
+
+select * from deduplicated

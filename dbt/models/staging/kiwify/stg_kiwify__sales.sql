@@ -1,0 +1,57 @@
+{#
+    Latest version of each Kiwify sale (GET /v1/sales/{id}), one row per (tenant, sale id):
+    status, method, installments, the order and subscription references, the payment breakdown
+    from integer centavos (/ 100, exact), the affiliate's commission and document, the revenue
+    partners (kept as JSON: which partner is the account itself is decided against the
+    integration in int_kiwify__payments), and the dates, ISO-8601 with an offset, as timestamptz.
+
+    Kiwify may state the fee and net in another currency than the charge (`fee_currency`,
+    `settlement_currency`); the currencies are kept next to the amounts.
+#}
+with
+
+source as (
+    select * from {{ source('kiwify', 'sales') }}
+),
+
+renamed as (
+    select
+        external_id as sale_id,
+        tenant_id,
+        integration_id,
+        sync_run_id,
+        coalesce(payload ->> 'status', status) as status,
+        payload ->> 'payment_method' as payment_method,
+        cast(payload ->> 'installments' as integer) as installments,
+        payload #>> '{product,id}' as product_id,
+        nullif(payload ->> 'parent_order_id', '') as parent_order_id,
+        nullif(payload ->> 'subscription_id', '') as subscription_id,
+        {{ cents_to_money("payload #>> '{payment,charge_amount}'") }} as charge_amount,
+        payload #>> '{payment,charge_currency}' as charge_currency,
+        {{ cents_to_money("payload #>> '{payment,fee}'") }} as fee_amount,
+        payload #>> '{payment,fee_currency}' as fee_currency,
+        {{ cents_to_money("payload #>> '{payment,net_amount}'") }} as net_amount,
+        {{ cents_to_money("payload #>> '{payment,settlement_amount}'") }} as settlement_amount,
+        payload #>> '{payment,settlement_currency}' as settlement_currency,
+        {{ cents_to_money("payload #>> '{affiliate_commission,amount}'") }}
+            as affiliate_commission_amount,
+        nullif(payload #>> '{affiliate_commission,document}', '') as affiliate_document,
+        case
+            when jsonb_typeof(payload -> 'revenue_partners') = 'array'
+                then payload -> 'revenue_partners'
+            else '[]'::jsonb
+        end as revenue_partners,
+        {{ to_utc_timestamp("payload ->> 'created_at'") }} as created_at,
+        {{ to_utc_timestamp("payload ->> 'updated_at'") }} as updated_at,
+        {{ to_utc_timestamp("payload ->> 'approved_date'") }} as approved_at,
+        {{ to_utc_timestamp("payload ->> 'refunded_at'") }} as refunded_at,
+        payload_hash,
+        loaded_at
+    from source
+),
+
+deduplicated as (
+    {{ deduplicate_latest_version('renamed', 'tenant_id, sale_id') }}
+)
+
+select * from deduplicated
