@@ -16,9 +16,9 @@
     - payments int_payments changed after this mart's newest row (changed_at);
     - every payment of a payout whose verdict changed (payout_fingerprint: A, D, deadline,
       match status and step, the matched credit, the candidate credits), or that is new;
-    - payments waiting on the as-of date: rules 6 and 7 (no payout, R or its deadline not
-      yet passed); every other rule holds whatever the date until its payment or its
-      payout's verdict changes;
+    - payments the new as-of date moves on: rule 6 (no payout, awaiting release) once R is
+      before it, rule 7 (awaiting payout) once R's deadline is; every other rule holds
+      whatever the date until its payment or its payout's verdict changes;
     - every payment of a tenant whose value_tolerance or grace_days changed.
     Rows left alone keep the as_of_date of the run that last evaluated them and changed_at
     of the build that wrote them.
@@ -33,7 +33,7 @@
             {'columns': ['tenant_id', 'platform', 'payment_id'], 'unique': true},
             {'columns': ['tenant_id', 'status']},
             {'columns': ['payout_id', 'payout_fingerprint']},
-            {'columns': ['rule']},
+            {'columns': ['rule', 'expected_release_date']},
             {'columns': ['changed_at']},
         ],
     )
@@ -41,7 +41,7 @@
 
 with
 
-all_payments as (
+all_payments as not materialized (
     select * from {{ ref('int_payments') }}
 ),
 
@@ -81,7 +81,7 @@ payouts_fingerprinted as (
 ),
 
 {% if is_incremental() -%}
-changed_payouts as (
+changed_payouts as materialized (
     select payouts_fingerprinted.tenant_id, payouts_fingerprinted.platform, payouts_fingerprinted.payout_id
     from payouts_fingerprinted
     where not exists (
@@ -125,7 +125,13 @@ payments_to_evaluate as (
     union
     select tenant_id, platform, payment_id
     from {{ this }}
-    where rule in (6, 7)
+    where rule = 6
+        and expected_release_date < {{ as_of_date() }}
+    union
+    select tenant_id, platform, payment_id
+    from {{ this }}
+    where rule = 7
+        and cast(evidence ->> 'release_deadline' as date) < {{ as_of_date() }}
     union
     select evaluated.tenant_id, evaluated.platform, evaluated.payment_id
     from {{ this }} as evaluated

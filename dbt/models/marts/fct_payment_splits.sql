@@ -45,7 +45,7 @@
 
 with
 
-payments as (
+payments as not materialized (
     select * from {{ ref('int_payments') }}
 ),
 

@@ -53,15 +53,15 @@
 
 with
 
-all_payments as (
+all_payments as not materialized (
     select * from {{ ref('stg_asaas__payments') }}
 ),
 
-statement_lines as (
+statement_lines as not materialized (
     select * from {{ ref('stg_asaas__financial_transactions') }}
 ),
 
-transfers as (
+transfers as not materialized (
     select * from {{ ref('stg_asaas__transfers') }}
 ),
 

@@ -39,11 +39,11 @@
 
 with
 
-all_payments as (
+all_payments as not materialized (
     select * from {{ ref('stg_mercadopago__payments') }}
 ),
 
-all_refunds as (
+all_refunds as not materialized (
     select * from {{ ref('int_mercadopago__refunds') }}
 ),
 

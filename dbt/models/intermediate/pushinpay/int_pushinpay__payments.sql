@@ -49,11 +49,11 @@
 
 with
 
-all_transactions as (
+all_transactions as not materialized (
     select * from {{ ref('stg_pushinpay__transactions') }}
 ),
 
-all_notifications as (
+all_notifications as not materialized (
     select * from {{ ref('stg_pushinpay__webhook_events') }}
 ),
 

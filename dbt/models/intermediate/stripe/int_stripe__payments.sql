@@ -41,27 +41,27 @@
 
 with
 
-all_charges as (
+all_charges as not materialized (
     select * from {{ ref('stg_stripe__charges') }}
 ),
 
-all_balance_transactions as (
+all_balance_transactions as not materialized (
     select * from {{ ref('stg_stripe__balance_transactions') }}
 ),
 
-all_refunds as (
+all_refunds as not materialized (
     select * from {{ ref('stg_stripe__refunds') }}
 ),
 
-all_disputes as (
+all_disputes as not materialized (
     select * from {{ ref('stg_stripe__disputes') }}
 ),
 
-all_payout_transactions as (
+all_payout_transactions as not materialized (
     select * from {{ ref('stg_stripe__payout_transactions') }}
 ),
 
-all_payouts as (
+all_payouts as not materialized (
     select * from {{ ref('stg_stripe__payouts') }}
 ),
 
