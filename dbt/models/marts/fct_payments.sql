@@ -15,6 +15,7 @@
         unique_key=['tenant_id', 'platform', 'payment_id'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'analyze_incremental': false},
         indexes=[
             {'columns': ['tenant_id', 'platform', 'payment_id'], 'unique': true},
             {'columns': ['changed_at']},
