@@ -20,6 +20,7 @@
             {'columns': ['tenant_id', 'payment_id']},
             {'columns': ['tenant_id', 'transfer_id']},
             {'columns': ['tenant_id', 'integration_id', 'transaction_date']},
+            {'columns': ['tenant_id', 'integration_id', 'type', 'transaction_date', 'financial_transaction_id']},
         ],
     )
 }}
