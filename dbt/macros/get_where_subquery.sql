@@ -4,7 +4,9 @@
     intermediate and mart folders in dbt_project.yml, scopes a test on a large incremental
     relation to what the latest build wrote:
 
-    - a relation with `as_of_date` (the mart): the rows evaluated as of the newest date;
+    - a relation with `changed_at` (the gateway payment models): the rows the latest build
+      wrote (changed_at = its newest value, one value per build);
+    - a relation with `as_of_date` (the iFood mart): the rows evaluated as of the newest date;
     - else one with `loaded_at` / `last_loaded_at` (staging, raw sources, orders_netted): the
       rows loaded within var('staging_reload_hours') of the newest;
     - else the whole relation (small tables).
@@ -19,7 +21,10 @@
         {%- set where = none -%}
     {%- elif where == 'latest_build' -%}
         {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
-        {%- if 'as_of_date' in columns -%}
+        {%- if 'changed_at' in columns -%}
+            {%- set newest = run_query('select cast(max(changed_at) as text) from ' ~ relation).columns[0].values()[0] -%}
+            {%- set where = "changed_at = '" ~ newest ~ "'::timestamptz" if newest else none -%}
+        {%- elif 'as_of_date' in columns -%}
             {%- set newest = run_query('select cast(max(as_of_date) as text) from ' ~ relation).columns[0].values()[0] -%}
             {%- set where = "as_of_date = '" ~ newest ~ "'::date" if newest else none -%}
         {%- elif 'loaded_at' in columns or 'last_loaded_at' in columns -%}

@@ -55,3 +55,60 @@
             >= (staged.loaded_at, staged.payload_hash)
     {%- endif %}
 {%- endmacro %}
+
+{#- The newest `changed_at` this model holds, as a timestamptz literal ('-infinity' on a full
+    build or when empty). `changed_at` is when the build that last wrote a row ran
+    (build_time()); a model downstream of an incremental one reads the upstream rows changed
+    after its own newest row: those were written by a later build than any it has seen. Read
+    once before the model's SQL, like reload_since, so the planner sees a literal. #}
+{% macro changed_since(column='changed_at') -%}
+    {%- set newest = none -%}
+    {%- if execute and is_incremental() -%}
+        {%- set query -%}
+            select cast(max({{ column }}) as text) from {{ this }}
+        {%- endset -%}
+        {%- set newest = run_query(query).columns[0].values()[0] -%}
+    {%- endif -%}
+    {%- if newest -%}
+        '{{ newest }}'::timestamptz
+    {%- else -%}
+        '-infinity'::timestamptz
+    {%- endif -%}
+{%- endmacro %}
+
+{#- When the build writing a row ran: the start of the model's transaction, one value for
+    every row one build of one model writes. Stored as `changed_at`. #}
+{% macro build_time() -%}
+    transaction_timestamp()
+{%- endmacro %}
+
+{#- One row per tenant of `relation` (a control table's CTE) with the md5 of its rows in a
+    fixed order: an edit, a new row or a deleted one changes it. A model that applies a
+    control table stores its tenant's fingerprint on each row; a tenant whose stored value
+    differs from the current one (null: no rows any more) has its rows recomputed. #}
+{% macro tenant_fingerprints(relation, order_by) -%}
+    select
+        control_rows.tenant_id,
+        md5(string_agg(cast(control_rows as text), '|' order by {{ order_by }})) as fingerprint
+    from {{ relation }} as control_rows
+    group by control_rows.tenant_id
+{%- endmacro %}
+
+{#- The distinct tenant_id of `relation` by a walk of its (tenant_id, ...) index, one probe
+    per tenant, instead of reading every row. #}
+{% macro tenants_of(relation) -%}
+    (
+        with recursive walked as (
+            select min(tenant_id) as tenant_id from {{ relation }}
+            union all
+            select (
+                select min(later.tenant_id)
+                from {{ relation }} as later
+                where later.tenant_id > walked.tenant_id
+            )
+            from walked
+            where walked.tenant_id is not null
+        )
+        select tenant_id from walked where tenant_id is not null
+    )
+{%- endmacro %}

@@ -10,10 +10,39 @@
       cannot be judged by a release date it does not have;
     - days_late = business_days_between(D, credit date) only for a payout matched late; null
       otherwise.
+
+    Incremental (the daily run): only the payments whose status could have changed are
+    re-evaluated, and the result equals a full refresh (tests/test_incremental_payments.py):
+    - payments int_payments changed after this mart's newest row (changed_at);
+    - every payment of a payout whose verdict changed (payout_fingerprint: A, D, deadline,
+      match status and step, the matched credit, the candidate credits), or that is new;
+    - payments the new as-of date moves on: rule 6 (no payout, awaiting release) once R is
+      before it, rule 7 (awaiting payout) once R's deadline is; every other rule holds
+      whatever the date until its payment or its payout's verdict changes;
+    - every payment of a tenant whose value_tolerance or grace_days changed.
+    Rows left alone keep the as_of_date of the run that last evaluated them and changed_at
+    of the build that wrote them.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'platform', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        meta={'analyze_incremental': false},
+        indexes=[
+            {'columns': ['tenant_id', 'platform', 'payment_id'], 'unique': true},
+            {'columns': ['tenant_id', 'status']},
+            {'columns': ['payout_id', 'payout_fingerprint']},
+            {'columns': ['rule', 'expected_release_date']},
+            {'columns': ['changed_at']},
+        ],
+    )
+}}
+
 with
 
-payments as (
+all_payments as not materialized (
     select * from {{ ref('int_payments') }}
 ),
 
@@ -29,6 +58,103 @@ calendar as (
     select * from {{ ref('int_calendar__business_days') }}
 ),
 
+{#- What a payment's row reads from its payout's verdict, as one md5. #}
+payouts_fingerprinted as (
+    select
+        payouts.*,
+        md5(
+            concat_ws(
+                '|',
+                payouts.payout_amount,
+                payouts.payout_date,
+                payouts.payout_deadline,
+                payouts.match_status,
+                payouts.match_step,
+                payouts.is_on_time,
+                payouts.days_late,
+                payouts.bank_transaction_id,
+                payouts.bank_credit_date,
+                payouts.bank_credit_amount,
+                cast(payouts.candidate_credits as text)
+            )
+        ) as payout_fingerprint
+    from payouts
+),
+
+{% if is_incremental() -%}
+changed_payouts as materialized (
+    select payouts_fingerprinted.tenant_id, payouts_fingerprinted.platform, payouts_fingerprinted.payout_id
+    from payouts_fingerprinted
+    where not exists (
+        select 1
+        from {{ this }} as evaluated
+        where evaluated.payout_id = payouts_fingerprinted.payout_id
+            and evaluated.payout_fingerprint = payouts_fingerprinted.payout_fingerprint
+            and evaluated.tenant_id = payouts_fingerprinted.tenant_id
+            and evaluated.platform = payouts_fingerprinted.platform
+    )
+),
+
+tenants_with_new_terms as (
+    select tenants.tenant_id
+    from {{ tenants_of(this) }} as tenants
+    cross join lateral (
+        select evaluated.value_tolerance, evaluated.grace_days
+        from {{ this }} as evaluated
+        where evaluated.tenant_id = tenants.tenant_id
+        limit 1
+    ) as applied
+    left join tolerances
+        on tenants.tenant_id = tolerances.tenant_id
+    where (applied.value_tolerance, applied.grace_days) is distinct from (
+        cast({{ tenant_tolerance('value_tolerance') }} as numeric(18, 2)),
+        {{ tenant_tolerance('grace_days') }}
+    )
+),
+
+payments_to_evaluate as (
+    select tenant_id, platform, payment_id
+    from all_payments
+    where changed_at > {{ changed_since() }}
+    union
+    select all_payments.tenant_id, all_payments.platform, all_payments.payment_id
+    from all_payments
+    inner join changed_payouts
+        on all_payments.tenant_id = changed_payouts.tenant_id
+        and all_payments.platform = changed_payouts.platform
+        and all_payments.payout_id = changed_payouts.payout_id
+    union
+    select tenant_id, platform, payment_id
+    from {{ this }}
+    where rule = 6
+        and expected_release_date < {{ as_of_date() }}
+    union
+    select tenant_id, platform, payment_id
+    from {{ this }}
+    where rule = 7
+        and cast(evidence ->> 'release_deadline' as date) < {{ as_of_date() }}
+    union
+    select evaluated.tenant_id, evaluated.platform, evaluated.payment_id
+    from {{ this }} as evaluated
+    inner join tenants_with_new_terms
+        on evaluated.tenant_id = tenants_with_new_terms.tenant_id
+),
+
+payments as (
+    select all_payments.*
+    from all_payments
+    inner join payments_to_evaluate
+        on all_payments.tenant_id = payments_to_evaluate.tenant_id
+        and all_payments.platform = payments_to_evaluate.platform
+        and all_payments.payment_id = payments_to_evaluate.payment_id
+),
+
+{% else -%}
+payments as (
+    select * from all_payments
+),
+
+{% endif -%}
 payments_with_payouts as (
     select
         payments.*,
@@ -44,12 +170,13 @@ payments_with_payouts as (
         payouts.bank_credit_date,
         payouts.bank_credit_amount,
         payouts.candidate_credits,
+        payouts.payout_fingerprint,
         cast({{ tenant_tolerance('value_tolerance') }} as numeric(18, 2))
             as value_tolerance,
         {{ tenant_tolerance('grace_days') }} as grace_days,
         {{ as_of_date() }} as as_of_date
     from payments
-    left join payouts
+    left join payouts_fingerprinted as payouts
         on payments.tenant_id = payouts.tenant_id
         and payments.platform = payouts.platform
         and payments.payout_id = payouts.payout_id
@@ -167,7 +294,9 @@ final as (
         ) as evidence,
         value_tolerance,
         grace_days,
-        as_of_date
+        as_of_date,
+        payout_fingerprint,
+        {{ build_time() }} as changed_at
     from rules_applied
 )
 

@@ -18,10 +18,35 @@
     - "a product with no row" is read as no row valid on the paid date: a product whose rows
       all lie outside that date falls back to the tenant's default row, then to the vars;
     - a payment with no paid date (none in practice for these statuses) takes the vars.
+
+    Incremental: a daily build re-splits the payments int_payments changed after this mart's
+    newest row (changed_at), and every payment of a tenant whose split terms changed: its
+    control.split_rates rows (split_rates_fingerprint) or its split_tolerance. A re-split
+    payment that no longer took money is written, then deleted by the post-hook, so a row
+    leaves when its payment leaves the split (delete+insert alone only replaces rows).
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'platform', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        meta={'analyze_incremental': false},
+        indexes=[
+            {'columns': ['tenant_id', 'platform', 'payment_id'], 'unique': true},
+            {'columns': ['changed_at']},
+        ],
+        post_hook=[
+            "{% if is_incremental() %}delete from {{ this }} where changed_at = "
+            ~ "transaction_timestamp() and payment_status not in "
+            ~ "('paid', 'refunded', 'charged_back'){% endif %}",
+        ],
+    )
+}}
+
 with
 
-payments as (
+payments as not materialized (
     select * from {{ ref('int_payments') }}
 ),
 
@@ -33,11 +58,59 @@ tolerances as (
     select * from {{ ref('stg_control__tolerances') }}
 ),
 
+split_terms as (
+    {{ tenant_fingerprints('split_rates', 'control_rows.split_rate_id') }}
+),
+
+{% if is_incremental() -%}
+tenants_with_new_terms as (
+    select tenants.tenant_id
+    from {{ tenants_of(this) }} as tenants
+    cross join lateral (
+        select split.split_rates_fingerprint, split.split_tolerance
+        from {{ this }} as split
+        where split.tenant_id = tenants.tenant_id
+        limit 1
+    ) as applied
+    left join split_terms
+        on tenants.tenant_id = split_terms.tenant_id
+    left join tolerances
+        on tenants.tenant_id = tolerances.tenant_id
+    where (applied.split_rates_fingerprint, applied.split_tolerance) is distinct from (
+        split_terms.fingerprint,
+        cast({{ tenant_tolerance('split_tolerance') }} as numeric(18, 2))
+    )
+),
+
+payments_to_split as (
+    select tenant_id, platform, payment_id
+    from payments
+    where changed_at > {{ changed_since() }}
+    union
+    select payments.tenant_id, payments.platform, payments.payment_id
+    from payments
+    inner join tenants_with_new_terms
+        on payments.tenant_id = tenants_with_new_terms.tenant_id
+),
+
+{#- Every payment re-split, including those that no longer took money (post-hook). #}
+payments_that_took_money as (
+    select payments.*
+    from payments
+    inner join payments_to_split
+        on payments.tenant_id = payments_to_split.tenant_id
+        and payments.platform = payments_to_split.platform
+        and payments.payment_id = payments_to_split.payment_id
+),
+
+{% else -%}
 payments_that_took_money as (
     select *
     from payments
     where payment_status in ('paid', 'refunded', 'charged_back')
 ),
+
+{% endif -%}
 
 rates_chosen as (
     select
@@ -62,7 +135,8 @@ rates_chosen as (
                 {{ var('affiliate_rate') }}
             ) as numeric(9, 6)
         ) as affiliate_rate,
-        cast({{ tenant_tolerance('split_tolerance') }} as numeric(18, 2)) as split_tolerance
+        cast({{ tenant_tolerance('split_tolerance') }} as numeric(18, 2)) as split_tolerance,
+        split_terms.fingerprint as split_rates_fingerprint
     from payments_that_took_money
     left join split_rates as product_rates
         on payments_that_took_money.tenant_id = product_rates.tenant_id
@@ -82,6 +156,8 @@ rates_chosen as (
         )
     left join tolerances
         on payments_that_took_money.tenant_id = tolerances.tenant_id
+    left join split_terms
+        on payments_that_took_money.tenant_id = split_terms.tenant_id
 ),
 
 platform_fee_computed as (
@@ -147,7 +223,9 @@ final as (
         reported_split_part,
         split_difference,
         coalesce(abs(split_difference) > split_tolerance, false) as split_mismatch,
-        split_tolerance
+        split_tolerance,
+        split_rates_fingerprint,
+        {{ build_time() }} as changed_at
     from reported_compared
 )
 

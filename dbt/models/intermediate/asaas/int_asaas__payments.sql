@@ -23,42 +23,144 @@
       confirmedDate, so its São Paulo date is that date;
     - refunded_at is the latest `refunds[].dateCreated` of refunds not CANCELLED, else the
       first PAYMENT_REFUNDED statement line of the payment.
+
+    The sweep is found per payment, not by numbering the whole statement: the payment's credit
+    line, then the first TRANSFER line of its integration after it in statement order (an
+    index walk from the credit's date), so computing a few payments reads a few lines.
+
+    Incremental: a daily build recomputes the payments touched since the newest load it holds
+    (minus var('staging_reload_hours')): those loaded, those with a statement line loaded, the
+    other installments of a plan that gained one (their count), and the payments a changed
+    sweep can move: for each integration with a TRANSFER line loaded, or a transfer whose
+    record was loaded (a cancellation), every payment credited on or after the last TRANSFER
+    line dated before the earliest such line (credits before it are swept by an unchanged
+    transfer). last_loaded_at is the newest load among the payment, its lines, its sweep's
+    line and transfer; changed_at when the build that last wrote the row ran.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'payment_id'], 'unique': true},
+            {'columns': ['last_loaded_at']},
+            {'columns': ['changed_at']},
+        ],
+    )
+}}
+
 with
 
-payments as (
+all_payments as not materialized (
     select * from {{ ref('stg_asaas__payments') }}
 ),
 
-statement_lines as (
+statement_lines as not materialized (
     select * from {{ ref('stg_asaas__financial_transactions') }}
 ),
 
-transfers as (
+transfers as not materialized (
     select * from {{ ref('stg_asaas__transfers') }}
 ),
 
-statement_ordered as (
-    select
-        *,
-        row_number() over (
-            partition by tenant_id, integration_id
-            order by transaction_date, (type = 'TRANSFER') desc, financial_transaction_id
-        ) as statement_position
+{% if is_incremental() -%}
+{%- set loaded_since = reload_since('last_loaded_at') %}
+lines_loaded as (
+    select *
     from statement_lines
+    where loaded_at >= {{ loaded_since }}
 ),
 
-next_transfers as (
+{#- TRANSFER lines that are new, or whose transfer's record is. #}
+sweep_lines_changed as (
+    select tenant_id, integration_id, transaction_date
+    from lines_loaded
+    where type = 'TRANSFER'
+    union
+    select statement_lines.tenant_id, statement_lines.integration_id, statement_lines.transaction_date
+    from transfers
+    inner join statement_lines
+        on transfers.tenant_id = statement_lines.tenant_id
+        and transfers.transfer_id = statement_lines.transfer_id
+    where transfers.loaded_at >= {{ loaded_since }}
+        and statement_lines.type = 'TRANSFER'
+),
+
+sweeps_changed as (
     select
-        *,
-        min(statement_position) filter (where type = 'TRANSFER') over (
-            partition by tenant_id, integration_id
-            order by statement_position
-            rows between 1 following and unbounded following
-        ) as next_transfer_position
-    from statement_ordered
+        sweep_lines_changed.tenant_id,
+        sweep_lines_changed.integration_id,
+        (
+            select max(earlier.transaction_date)
+            from statement_lines as earlier
+            where earlier.tenant_id = sweep_lines_changed.tenant_id
+                and earlier.integration_id = sweep_lines_changed.integration_id
+                and earlier.type = 'TRANSFER'
+                and earlier.transaction_date < min(sweep_lines_changed.transaction_date)
+        ) as credited_from
+    from sweep_lines_changed
+    group by sweep_lines_changed.tenant_id, sweep_lines_changed.integration_id
 ),
 
+plans_grown as (
+    select distinct tenant_id, installment_id
+    from all_payments
+    where loaded_at >= {{ loaded_since }}
+        and installment_id is not null
+),
+
+payments_to_compute as (
+    select tenant_id, payment_id
+    from all_payments
+    where loaded_at >= {{ loaded_since }}
+    union
+    select tenant_id, payment_id
+    from lines_loaded
+    where payment_id is not null
+    union
+    select all_payments.tenant_id, all_payments.payment_id
+    from all_payments
+    inner join plans_grown
+        on all_payments.tenant_id = plans_grown.tenant_id
+        and all_payments.installment_id = plans_grown.installment_id
+    union
+    select statement_lines.tenant_id, statement_lines.payment_id
+    from sweeps_changed
+    inner join statement_lines
+        on sweeps_changed.tenant_id = statement_lines.tenant_id
+        and sweeps_changed.integration_id = statement_lines.integration_id
+        and statement_lines.transaction_date
+            >= coalesce(sweeps_changed.credited_from, '-infinity'::date)
+    where statement_lines.payment_id is not null
+        and statement_lines.value > 0
+),
+
+payments as (
+    select all_payments.*
+    from all_payments
+    inner join payments_to_compute
+        on all_payments.tenant_id = payments_to_compute.tenant_id
+        and all_payments.payment_id = payments_to_compute.payment_id
+),
+
+{% else -%}
+payments as (
+    select * from all_payments
+),
+
+{% endif -%}
+payment_lines as (
+    select statement_lines.*
+    from statement_lines
+    inner join payments
+        on statement_lines.tenant_id = payments.tenant_id
+        and statement_lines.payment_id = payments.payment_id
+),
+
+{#- Statement order: date, then a date's TRANSFER lines (a line without a type before them),
+    then the rest, by line id. #}
 credit_lines as (
     select distinct on (tenant_id, payment_id)
         tenant_id,
@@ -66,27 +168,67 @@ credit_lines as (
         payment_id,
         financial_transaction_id,
         transaction_date,
-        next_transfer_position
-    from next_transfers
-    where payment_id is not null
-        and value > 0
-    order by tenant_id, payment_id, statement_position
+        case when type is null then 0 when type = 'TRANSFER' then 1 else 2 end as type_rank,
+        loaded_at
+    from payment_lines
+    where value > 0
+    order by
+        tenant_id,
+        payment_id,
+        transaction_date,
+        case when type is null then 0 when type = 'TRANSFER' then 1 else 2 end,
+        financial_transaction_id
+),
+
+{#- The first TRANSFER line after the credit line: a later date, or the same date when the
+    credit line sorts before the day's TRANSFER lines (only a line without a type does). #}
+sweeps as (
+    select
+        credit_lines.tenant_id,
+        credit_lines.payment_id,
+        sweep_line.transfer_id,
+        sweep_line.loaded_at
+    from credit_lines
+    cross join lateral (
+        select transfer_lines.transfer_id, transfer_lines.loaded_at
+        from statement_lines as transfer_lines
+        where transfer_lines.tenant_id = credit_lines.tenant_id
+            and transfer_lines.integration_id = credit_lines.integration_id
+            and transfer_lines.type = 'TRANSFER'
+            and transfer_lines.transaction_date >= credit_lines.transaction_date
+            and (
+                transfer_lines.transaction_date > credit_lines.transaction_date
+                or credit_lines.type_rank = 0
+                or (
+                    credit_lines.type_rank = 1
+                    and transfer_lines.financial_transaction_id
+                        > credit_lines.financial_transaction_id
+                )
+            )
+        order by transfer_lines.transaction_date, transfer_lines.financial_transaction_id
+        limit 1
+    ) as sweep_line
 ),
 
 payment_transfers as (
     select
-        credit_lines.tenant_id,
-        credit_lines.payment_id,
-        transfers.transfer_id
-    from credit_lines
-    inner join statement_ordered as transfer_lines
-        on credit_lines.tenant_id = transfer_lines.tenant_id
-        and credit_lines.integration_id = transfer_lines.integration_id
-        and credit_lines.next_transfer_position = transfer_lines.statement_position
+        sweeps.tenant_id,
+        sweeps.payment_id,
+        case
+            when coalesce(transfers.status, '') not in ('CANCELLED', 'FAILED')
+                then transfers.transfer_id
+        end as transfer_id,
+        greatest(sweeps.loaded_at, transfers.loaded_at) as last_loaded_at
+    from sweeps
     inner join transfers
-        on transfer_lines.tenant_id = transfers.tenant_id
-        and transfer_lines.transfer_id = transfers.transfer_id
-    where coalesce(transfers.status, '') not in ('CANCELLED', 'FAILED')
+        on sweeps.tenant_id = transfers.tenant_id
+        and sweeps.transfer_id = transfers.transfer_id
+),
+
+lines_loaded_per_payment as (
+    select tenant_id, payment_id, max(loaded_at) as last_loaded_at
+    from payment_lines
+    group by tenant_id, payment_id
 ),
 
 refund_lines as (
@@ -94,7 +236,7 @@ refund_lines as (
         tenant_id,
         payment_id,
         min(transaction_date) as refunded_date
-    from statement_lines
+    from payment_lines
     where type = 'PAYMENT_REFUNDED'
         and payment_id is not null
     group by tenant_id, payment_id
@@ -115,12 +257,14 @@ refunds_listed as (
 
 installment_plans as (
     select
-        tenant_id,
-        installment_id,
+        all_payments.tenant_id,
+        all_payments.installment_id,
         count(*) as installment_count
-    from payments
-    where installment_id is not null
-    group by tenant_id, installment_id
+    from all_payments
+    inner join (select distinct tenant_id, installment_id from payments) as plans
+        on all_payments.tenant_id = plans.tenant_id
+        and all_payments.installment_id = plans.installment_id
+    group by all_payments.tenant_id, all_payments.installment_id
 ),
 
 mapped as (
@@ -168,7 +312,12 @@ mapped as (
         ) as last_refunded_at,
         payments.estimated_credit_date as expected_release_date,
         payment_transfers.transfer_id as payout_id,
-        coalesce(refunds_listed.refunds, '[]'::jsonb) as refunds
+        coalesce(refunds_listed.refunds, '[]'::jsonb) as refunds,
+        greatest(
+            payments.loaded_at,
+            lines_loaded_per_payment.last_loaded_at,
+            payment_transfers.last_loaded_at
+        ) as last_loaded_at
     from payments
     left join installment_plans
         on payments.tenant_id = installment_plans.tenant_id
@@ -182,6 +331,9 @@ mapped as (
     left join refund_lines
         on payments.tenant_id = refund_lines.tenant_id
         and payments.payment_id = refund_lines.payment_id
+    left join lines_loaded_per_payment
+        on payments.tenant_id = lines_loaded_per_payment.tenant_id
+        and payments.payment_id = lines_loaded_per_payment.payment_id
 ),
 
 final as (
@@ -209,7 +361,9 @@ final as (
         expected_release_date,
         payout_id,
         refunds,
-        '[]'::jsonb as disputes
+        '[]'::jsonb as disputes,
+        last_loaded_at,
+        {{ build_time() }} as changed_at
     from mapped
 )
 

@@ -9,7 +9,7 @@
     valid on the paid date. Hotmart has no payouts API: a released sale's payout is the day's
     deposit 'hotmart:' ∥ integration ∥ ':' ∥ R (int_hotmart__payouts).
 
-    Readings of the rules document where it leaves a choice (dbt/DECISIONLOG.md 44):
+    Readings of the rules document where it leaves a choice (dbt/DECISIONLOG.md 48):
     - the status is the latest history item's; a notification never changes it (a sale can
       leave PROTESTED back to COMPLETE, so "ever seen" would be wrong here), and a transaction
       known only from notifications is not a payment until the sync reads it (the sync re-reads

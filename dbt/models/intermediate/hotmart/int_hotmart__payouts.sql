@@ -7,7 +7,7 @@
       − Σ net of the sales refunded or charged back on that day (São Paulo date of refunded_at)
         that were released before it (the Mercado Pago rule, chargebacks debited like refunds).
 
-    Readings of the rules document where it leaves a choice (dbt/DECISIONLOG.md 44):
+    Readings of the rules document where it leaves a choice (dbt/DECISIONLOG.md 48):
     - the debit is the sale's computed net (what its release had added), whole, whatever part of
       it the buyer got back;
     - a day with debits and no release makes no payout (no sale would point at it; the same

@@ -10,7 +10,7 @@
     sale's payout is the integration's payout object dated R (int_kiwify__payouts); none when
     Kiwify lists no payout that day.
 
-    Readings of the rules document where it leaves a choice (dbt/DECISIONLOG.md 44):
+    Readings of the rules document where it leaves a choice (dbt/DECISIONLOG.md 48):
     - "the partners other than the account itself": a revenue partner is the account itself when
       its document_id is one of the integration's payout_documents (by digits); the API gives
       the account's own account_id only as a credential, which dbt never reads. A partner

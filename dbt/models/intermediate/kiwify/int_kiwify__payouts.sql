@@ -3,7 +3,7 @@
     platforms", "Payouts"): one row per payout object, A = its amount / 100 (what Kiwify states,
     so a deposit that does not add up to its sales shows in the matching), D = its date (the São
     Paulo date of created_at). Objects whose status says the money never left (failed, refused,
-    rejected, canceled, cancelled) are not payouts (dbt/DECISIONLOG.md 44).
+    rejected, canceled, cancelled) are not payouts (dbt/DECISIONLOG.md 48).
 #}
 with
 

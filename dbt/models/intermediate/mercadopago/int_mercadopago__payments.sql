@@ -14,16 +14,82 @@
       read as `paid` until Mercado Pago decides it (then `charged_back` or back to approved);
     - refunded_at is the latest `refunds[].date_created` of the refunds not rejected or
       cancelled.
+
+    Incremental: a daily build recomputes the payments loaded since the newest it holds
+    (minus var('staging_reload_hours')), and the payments the new as-of date releases: a
+    payout is named only once R is before the as-of date, so a row stored without one while
+    it took money, with R now before the as-of date and no refund on or before R, gets it
+    now. Nothing else changes a payment. changed_at is when the build that last wrote the
+    row ran (int_payments reads the rows changed since its own last build).
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'payment_id'], 'unique': true},
+            {'columns': ['last_loaded_at']},
+            {'columns': ['changed_at']},
+            {'columns': ['payout_id', 'expected_release_date']},
+        ],
+    )
+}}
+
 with
 
-payments as (
+all_payments as not materialized (
     select * from {{ ref('stg_mercadopago__payments') }}
 ),
 
-refunds as (
+all_refunds as not materialized (
     select * from {{ ref('int_mercadopago__refunds') }}
 ),
+
+{% if is_incremental() -%}
+payments_to_compute as (
+    select tenant_id, payment_id
+    from all_payments
+    where loaded_at >= {{ reload_since('last_loaded_at') }}
+    union
+    select tenant_id, payment_id
+    from {{ this }}
+    where payout_id is null
+        and expected_release_date < {{ as_of_date() }}
+        and payment_status in ('paid', 'refunded', 'charged_back')
+        and (
+            refunded_at is null
+            or {{ sao_paulo_date('refunded_at') }} > expected_release_date
+        )
+),
+
+payments as (
+    select all_payments.*
+    from all_payments
+    inner join payments_to_compute
+        on all_payments.tenant_id = payments_to_compute.tenant_id
+        and all_payments.payment_id = payments_to_compute.payment_id
+),
+
+refunds as (
+    select all_refunds.*
+    from all_refunds
+    inner join payments_to_compute
+        on all_refunds.tenant_id = payments_to_compute.tenant_id
+        and all_refunds.payment_id = payments_to_compute.payment_id
+),
+
+{% else -%}
+payments as (
+    select * from all_payments
+),
+
+refunds as (
+    select * from all_refunds
+),
+
+{% endif -%}
 
 refunds_summarised as (
     select
@@ -76,7 +142,8 @@ mapped as (
         payments.approved_at as paid_at,
         refunds_summarised.last_refunded_at,
         payments.money_release_date as expected_release_date,
-        coalesce(refunds_summarised.refunds, '[]'::jsonb) as refunds
+        coalesce(refunds_summarised.refunds, '[]'::jsonb) as refunds,
+        payments.loaded_at as last_loaded_at
     from payments
     left join refunds_summarised
         on payments.tenant_id = refunds_summarised.tenant_id
@@ -123,7 +190,9 @@ final as (
                 then 'mercadopago:' || integration_id || ':' || expected_release_date
         end as payout_id,
         refunds,
-        '[]'::jsonb as disputes
+        '[]'::jsonb as disputes,
+        last_loaded_at,
+        {{ build_time() }} as changed_at
     from refund_dated
 )
 

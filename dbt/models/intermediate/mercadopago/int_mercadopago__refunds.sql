@@ -19,7 +19,8 @@ unnested as (
             as refund_id,
         refund ->> 'status' as status,
         {{ to_money("refund ->> 'amount'") }} as amount,
-        {{ to_utc_timestamp("refund ->> 'date_created'") }} as created_at
+        {{ to_utc_timestamp("refund ->> 'date_created'") }} as created_at,
+        payments.loaded_at
     from payments
     cross join lateral jsonb_array_elements(payments.refunds)
         with ordinality as refunds_listed (refund, refund_number)
@@ -34,7 +35,8 @@ final as (
         status,
         amount,
         created_at,
-        {{ sao_paulo_date('created_at') }} as refunded_date
+        {{ sao_paulo_date('created_at') }} as refunded_date,
+        loaded_at
     from unnested
     where coalesce(status, '') not in ('rejected', 'cancelled')
 )

@@ -5,15 +5,34 @@
     field each column comes from. A payment that took no money (pending, failed, expired) has
     fee, split withheld and net 0, whatever the gateway shows as expected amounts (the rules
     document, "The canonical payment"): nothing was charged, kept or withheld.
+
+    Incremental: a daily build copies only the rows the four gateway models wrote after this
+    model's newest row (changed_at), whatever made them change (a load, the as-of date
+    releasing a payment, a fee schedule). changed_at is when the build that wrote the row
+    here ran; last_loaded_at the newest load among the payment's inputs.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'platform', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'platform', 'payment_id'], 'unique': true},
+            {'columns': ['tenant_id', 'platform', 'payout_id']},
+            {'columns': ['changed_at']},
+        ],
+    )
+}}
 {%- set gateways = ['stripe', 'mercadopago', 'asaas', 'pushinpay'] %}
 {%- set columns = [
     'tenant_id', 'platform', 'integration_id', 'payment_id', 'order_id', 'product_id',
     'affiliate_id', 'method', 'installments', 'gateway_status', 'payment_status',
     'gross_amount', 'fee_amount', 'fee_source', 'split_withheld_amount', 'net_amount',
     'stated_net_amount', 'paid_at', 'refunded_at', 'expected_release_date', 'payout_id',
-    'refunds', 'disputes',
+    'refunds', 'disputes', 'last_loaded_at',
 ] %}
+{%- set changed_since_last_build = changed_since() %}
 
 with
 
@@ -28,6 +47,9 @@ unioned as (
     select
         {{ columns | join(',\n        ') }}
     from {{ gateway }}_payments
+    {%- if is_incremental() %}
+    where changed_at > {{ changed_since_last_build }}
+    {%- endif %}
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -60,7 +82,9 @@ final as (
         refunds,
         disputes,
         paid_at,
-        refunded_at
+        refunded_at,
+        last_loaded_at,
+        {{ build_time() }} as changed_at
     from (
         select
             unioned.*,

@@ -23,14 +23,37 @@
       no_contract and it waits as awaiting_release until a contract is entered;
     - a payment that took no money has fee 0;
     - the payout id is written 'pushinpay:' ∥ integration ∥ ':' ∥ R.
+
+    Incremental: a daily build recomputes the transactions touched since the newest load it
+    holds (minus var('staging_reload_hours')): a version or a notification loaded; the paid
+    payments the new as-of date releases (stored without a payout, R now before the as-of
+    date); and every payment of a tenant whose fee schedules changed (fee_schedules_fingerprint,
+    over all its control.fee_schedules rows: the fee and R come from them). changed_at is when
+    the build that last wrote the row ran (int_payments reads the rows changed since its own
+    last build).
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'payment_id'], 'unique': true},
+            {'columns': ['last_loaded_at']},
+            {'columns': ['changed_at']},
+            {'columns': ['payout_id', 'expected_release_date']},
+        ],
+    )
+}}
+
 with
 
-transactions as (
+all_transactions as not materialized (
     select * from {{ ref('stg_pushinpay__transactions') }}
 ),
 
-notifications as (
+all_notifications as not materialized (
     select * from {{ ref('stg_pushinpay__webhook_events') }}
 ),
 
@@ -41,6 +64,74 @@ fee_schedules as (
 calendar as (
     select * from {{ ref('int_calendar__business_days') }}
 ),
+
+fee_terms as (
+    {{ tenant_fingerprints('fee_schedules', 'control_rows.fee_schedule_id') }}
+),
+
+{% if is_incremental() -%}
+{%- set loaded_since = reload_since('last_loaded_at') %}
+tenants_with_new_fees as (
+    select tenants.tenant_id
+    from {{ tenants_of(this) }} as tenants
+    cross join lateral (
+        select computed.fee_schedules_fingerprint
+        from {{ this }} as computed
+        where computed.tenant_id = tenants.tenant_id
+        limit 1
+    ) as applied
+    left join fee_terms
+        on tenants.tenant_id = fee_terms.tenant_id
+    where applied.fee_schedules_fingerprint is distinct from fee_terms.fingerprint
+),
+
+transactions_to_compute as (
+    select tenant_id, transaction_id
+    from all_transactions
+    where last_loaded_at >= {{ loaded_since }}
+    union
+    select tenant_id, transaction_id
+    from all_notifications
+    where loaded_at >= {{ loaded_since }}
+    union
+    select tenant_id, payment_id
+    from {{ this }}
+    where payout_id is null
+        and payment_status = 'paid'
+        and expected_release_date < {{ as_of_date() }}
+    union
+    select computed.tenant_id, computed.payment_id
+    from {{ this }} as computed
+    inner join tenants_with_new_fees
+        on computed.tenant_id = tenants_with_new_fees.tenant_id
+),
+
+transactions as (
+    select all_transactions.*
+    from all_transactions
+    inner join transactions_to_compute
+        on all_transactions.tenant_id = transactions_to_compute.tenant_id
+        and all_transactions.transaction_id = transactions_to_compute.transaction_id
+),
+
+notifications as (
+    select all_notifications.*
+    from all_notifications
+    inner join transactions_to_compute
+        on all_notifications.tenant_id = transactions_to_compute.tenant_id
+        and all_notifications.transaction_id = transactions_to_compute.transaction_id
+),
+
+{% else -%}
+transactions as (
+    select * from all_transactions
+),
+
+notifications as (
+    select * from all_notifications
+),
+
+{% endif -%}
 
 notifications_summarised as (
     select distinct on (tenant_id, transaction_id)
@@ -53,7 +144,8 @@ notifications_summarised as (
         min(seen_at) filter (where status = 'paid')
             over (partition by tenant_id, transaction_id) as first_paid_seen_at,
         min(seen_at) filter (where status = 'refunded')
-            over (partition by tenant_id, transaction_id) as first_refunded_seen_at
+            over (partition by tenant_id, transaction_id) as first_refunded_seen_at,
+        max(loaded_at) over (partition by tenant_id, transaction_id) as last_loaded_at
     from notifications
     order by tenant_id, transaction_id, seen_at desc, notification_id desc
 ),
@@ -82,7 +174,9 @@ combined as (
         coalesce(
             notifications_summarised.first_refunded_seen_at,
             transactions.first_refunded_seen_at
-        ) as first_refunded_seen_at
+        ) as first_refunded_seen_at,
+        greatest(transactions.last_loaded_at, notifications_summarised.last_loaded_at)
+            as last_loaded_at
     from transactions
     full outer join notifications_summarised
         on transactions.tenant_id = notifications_summarised.tenant_id
@@ -140,6 +234,15 @@ released as (
             = paid_day.business_day_index + contracted.release_days
 ),
 
+fingerprinted as (
+    select
+        released.*,
+        fee_terms.fingerprint as fee_schedules_fingerprint
+    from released
+    left join fee_terms
+        on released.tenant_id = fee_terms.tenant_id
+),
+
 final as (
     select
         tenant_id,
@@ -183,8 +286,11 @@ final as (
                 then 'pushinpay:' || integration_id || ':' || expected_release_date
         end as payout_id,
         '[]'::jsonb as refunds,
-        '[]'::jsonb as disputes
-    from released
+        '[]'::jsonb as disputes,
+        fee_schedules_fingerprint,
+        last_loaded_at,
+        {{ build_time() }} as changed_at
+    from fingerprinted
 )
 
 select * from final

@@ -15,31 +15,151 @@
       by the next payout);
     - dates are São Paulo dates of Stripe's Unix timestamps, except its date fields (`available_on`,
       `arrival_date`: midnight UTC, read as the UTC date).
+
+    Incremental: a daily build recomputes only the charges with an input loaded since the
+    newest it already holds (minus var('staging_reload_hours')): the charge itself, its
+    balance transaction, a refund or dispute on it, a payout listing that names its balance
+    transaction, or a payout (a status change moves the charge to another payout) that lists
+    it. Each such charge is recomputed from all of its inputs; a charge depends on nothing
+    else, so the rest stay as they are. last_loaded_at is the newest load among the inputs
+    read; changed_at when the build that last wrote the row ran (int_payments reads the rows
+    changed since its own last build).
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'payment_id'], 'unique': true},
+            {'columns': ['last_loaded_at']},
+            {'columns': ['changed_at']},
+        ],
+    )
+}}
+
 with
 
-charges as (
+all_charges as not materialized (
     select * from {{ ref('stg_stripe__charges') }}
 ),
 
-balance_transactions as (
+all_balance_transactions as not materialized (
     select * from {{ ref('stg_stripe__balance_transactions') }}
 ),
 
-refunds as (
+all_refunds as not materialized (
     select * from {{ ref('stg_stripe__refunds') }}
 ),
 
-disputes as (
+all_disputes as not materialized (
     select * from {{ ref('stg_stripe__disputes') }}
 ),
 
-payout_transactions as (
+all_payout_transactions as not materialized (
     select * from {{ ref('stg_stripe__payout_transactions') }}
 ),
 
-payouts as (
+all_payouts as not materialized (
     select * from {{ ref('stg_stripe__payouts') }}
+),
+
+{% if is_incremental() -%}
+{%- set loaded_since = reload_since('last_loaded_at') %}
+touched_charges as (
+    select tenant_id, charge_id
+    from all_charges
+    where loaded_at >= {{ loaded_since }}
+    union
+    select all_charges.tenant_id, all_charges.charge_id
+    from all_balance_transactions
+    inner join all_charges
+        on all_balance_transactions.tenant_id = all_charges.tenant_id
+        and all_balance_transactions.balance_transaction_id
+            = all_charges.balance_transaction_id
+    where all_balance_transactions.loaded_at >= {{ loaded_since }}
+    union
+    select tenant_id, charge_id
+    from all_refunds
+    where loaded_at >= {{ loaded_since }}
+    union
+    select tenant_id, charge_id
+    from all_disputes
+    where loaded_at >= {{ loaded_since }}
+    union
+    select all_charges.tenant_id, all_charges.charge_id
+    from all_payout_transactions
+    inner join all_charges
+        on all_payout_transactions.tenant_id = all_charges.tenant_id
+        and all_payout_transactions.balance_transaction_id
+            = all_charges.balance_transaction_id
+    where all_payout_transactions.loaded_at >= {{ loaded_since }}
+    union
+    select all_charges.tenant_id, all_charges.charge_id
+    from all_payouts
+    inner join all_payout_transactions
+        on all_payouts.tenant_id = all_payout_transactions.tenant_id
+        and all_payouts.payout_id = all_payout_transactions.payout_id
+    inner join all_charges
+        on all_payout_transactions.tenant_id = all_charges.tenant_id
+        and all_payout_transactions.balance_transaction_id
+            = all_charges.balance_transaction_id
+    where all_payouts.loaded_at >= {{ loaded_since }}
+),
+
+charges as (
+    select all_charges.*
+    from all_charges
+    inner join touched_charges
+        on all_charges.tenant_id = touched_charges.tenant_id
+        and all_charges.charge_id = touched_charges.charge_id
+),
+
+{% else -%}
+charges as (
+    select * from all_charges
+),
+
+{% endif -%}
+balance_transactions as (
+    select all_balance_transactions.*
+    from all_balance_transactions
+    inner join (select distinct tenant_id, balance_transaction_id from charges) as wanted
+        on all_balance_transactions.tenant_id = wanted.tenant_id
+        and all_balance_transactions.balance_transaction_id = wanted.balance_transaction_id
+),
+
+refunds as (
+    select all_refunds.*
+    from all_refunds
+    inner join charges
+        on all_refunds.tenant_id = charges.tenant_id
+        and all_refunds.charge_id = charges.charge_id
+),
+
+disputes as (
+    select all_disputes.*
+    from all_disputes
+    inner join charges
+        on all_disputes.tenant_id = charges.tenant_id
+        and all_disputes.charge_id = charges.charge_id
+),
+
+payout_transactions as (
+    select all_payout_transactions.*
+    from all_payout_transactions
+    inner join (select distinct tenant_id, balance_transaction_id from charges) as wanted
+        on all_payout_transactions.tenant_id = wanted.tenant_id
+        and all_payout_transactions.balance_transaction_id = wanted.balance_transaction_id
+),
+
+payouts as (
+    select all_payouts.*
+    from all_payouts
+    inner join (select distinct tenant_id, payout_id from payout_transactions) as wanted
+        on all_payouts.tenant_id = wanted.tenant_id
+        and all_payouts.payout_id = wanted.payout_id
 ),
 
 refunds_summarised as (
@@ -50,6 +170,7 @@ refunds_summarised as (
             as refunded_amount,
         max(created_at) filter (where coalesce(status, '') not in ('failed', 'canceled'))
             as last_refunded_at,
+        max(loaded_at) as last_loaded_at,
         jsonb_agg(
             jsonb_build_object(
                 'refund_id', refund_id,
@@ -68,6 +189,7 @@ disputes_summarised as (
         tenant_id,
         charge_id,
         bool_or(status is distinct from 'won') as has_dispute_not_won,
+        max(loaded_at) as last_loaded_at,
         jsonb_agg(
             jsonb_build_object(
                 'dispute_id', dispute_id,
@@ -97,6 +219,20 @@ balance_transaction_payouts as (
         payout_transactions.balance_transaction_id,
         payouts.arrival_date desc,
         payout_transactions.payout_id
+),
+
+{#- The newest load among the payout listings that name a balance transaction and their
+    payouts, whichever status they have: a payout that fails changes the charge too. #}
+payout_listings_loaded as (
+    select
+        payout_transactions.tenant_id,
+        payout_transactions.balance_transaction_id,
+        max(greatest(payout_transactions.loaded_at, payouts.loaded_at)) as last_loaded_at
+    from payout_transactions
+    left join payouts
+        on payout_transactions.tenant_id = payouts.tenant_id
+        and payout_transactions.payout_id = payouts.payout_id
+    group by payout_transactions.tenant_id, payout_transactions.balance_transaction_id
 ),
 
 joined as (
@@ -134,7 +270,14 @@ joined as (
         balance_transactions.available_on_date as expected_release_date,
         balance_transaction_payouts.payout_id,
         coalesce(refunds_summarised.refunds, '[]'::jsonb) as refunds,
-        coalesce(disputes_summarised.disputes, '[]'::jsonb) as disputes
+        coalesce(disputes_summarised.disputes, '[]'::jsonb) as disputes,
+        greatest(
+            charges.loaded_at,
+            balance_transactions.loaded_at,
+            refunds_summarised.last_loaded_at,
+            disputes_summarised.last_loaded_at,
+            payout_listings_loaded.last_loaded_at
+        ) as last_loaded_at
     from charges
     left join balance_transactions
         on charges.tenant_id = balance_transactions.tenant_id
@@ -148,6 +291,9 @@ joined as (
     left join balance_transaction_payouts
         on charges.tenant_id = balance_transaction_payouts.tenant_id
         and charges.balance_transaction_id = balance_transaction_payouts.balance_transaction_id
+    left join payout_listings_loaded
+        on charges.tenant_id = payout_listings_loaded.tenant_id
+        and charges.balance_transaction_id = payout_listings_loaded.balance_transaction_id
 ),
 
 final as (
@@ -175,7 +321,9 @@ final as (
         expected_release_date,
         payout_id,
         refunds,
-        disputes
+        disputes,
+        last_loaded_at,
+        {{ build_time() }} as changed_at
     from joined
 )
 

@@ -3,11 +3,33 @@
     running balance, type (PAYMENT_RECEIVED, PAYMENT_FEE, TRANSFER, PAYMENT_REFUNDED, …), the
     line's date and the payment or transfer it belongs to. A transfer sweeps the balance: a
     payment's payout is the first TRANSFER line after its credit line.
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'financial_transaction_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'financial_transaction_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+            {'columns': ['tenant_id', 'payment_id']},
+            {'columns': ['tenant_id', 'transfer_id']},
+            {'columns': ['tenant_id', 'integration_id', 'transaction_date']},
+            {'columns': ['tenant_id', 'integration_id', 'type', 'transaction_date', 'financial_transaction_id']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('asaas', 'financial_transactions') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -30,6 +52,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, financial_transaction_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'financial_transaction_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions

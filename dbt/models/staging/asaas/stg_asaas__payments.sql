@@ -4,6 +4,10 @@
     `splits[]`: the docs use both keys), the checkout's references packed in
     `externalReference` as order:product:affiliate, and the dates Asaas writes as local
     calendar dates (read as written, no time-zone shift).
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
 #}
 {%- set split_array -%}
     case
@@ -13,10 +17,25 @@
     end
 {%- endset %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'payment_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+            {'columns': ['tenant_id', 'installment_id']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('asaas', 'payments') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -89,6 +108,10 @@ references_split as (
 
 deduplicated as (
     {{ deduplicate_latest_version('references_split', 'tenant_id, payment_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'payment_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions

@@ -5,6 +5,10 @@
     (`transaction_details.net_received_amount`), the approval time and `money_release_date`
     (the São Paulo date the net is released, R). Money in decimal reais, read from the JSON
     number's text; times ISO-8601 with their offset.
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
 #}
 {%- set fee_details_sum -%}
     (
@@ -20,10 +24,24 @@
     )
 {%- endset %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'payment_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('mercadopago', 'payments') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -71,6 +89,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, payment_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'payment_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions

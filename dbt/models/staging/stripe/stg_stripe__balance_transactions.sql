@@ -3,6 +3,10 @@
     split by `fee_details[].type` (application_fee = the split withheld for the platform,
     anything else = Stripe's processing fee), its stated net and `available_on`, the São Paulo
     date the net becomes available (the payment's expected release date R).
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
 #}
 {%- set fee_details_sum -%}
     (
@@ -18,10 +22,24 @@
     )
 {%- endset %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'balance_transaction_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'balance_transaction_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('stripe', 'balance_transactions') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -60,6 +78,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, balance_transaction_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'balance_transaction_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions

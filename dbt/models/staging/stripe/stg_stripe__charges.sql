@@ -2,11 +2,30 @@
     Latest version of each Stripe Charge: the canonical payment's gross, method, installments
     and the checkout's references (metadata order_id / product_id / affiliate_id). Money from
     integer cents, `created` from Unix seconds.
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'charge_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'charge_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+            {'columns': ['tenant_id', 'balance_transaction_id']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('stripe', 'charges') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -45,6 +64,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, charge_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'charge_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions

@@ -1,8 +1,28 @@
-{#- Latest version of each Stripe Dispute (chargeback) on a charge. -#}
+{#- Latest version of each Stripe Dispute (chargeback) on a charge.
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
+#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'dispute_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'dispute_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+            {'columns': ['tenant_id', 'charge_id']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('stripe', 'disputes') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -23,6 +43,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, dispute_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'dispute_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions
