@@ -8,6 +8,7 @@ document's; nothing here reads a dbt model or the benchmark floor.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -406,15 +407,23 @@ def daily_deposits(payments: Sequence[PaymentFacts], *, as_of: date) -> tuple[li
 
 
 def payouts_by_date(payments: Sequence[PaymentFacts], payouts: Sequence[PayoutFacts], *, as_of: date) -> dict[str, str]:
-    """The payout-by-date rule (a platform listing its payouts, not their sales): a released sale's payout is its integration's payout dated `R` (none when
-    the platform lists none that day). Returns payout ids by payment id."""
-    by_day = {(x.platform, x.integration, x.date): x.payout_id for x in payouts}
+    """The payout-by-date rule (a platform listing its payouts, not their sales): a released sale's
+    payout is its integration's first payout dated on or after `R` (the platform's payouts are
+    withdrawals: a daily one is the payout dated `R`, a hand-made one takes what was released since
+    the last); none when there is none yet. Several on one date: the first by id (the sandbox makes
+    one a day). Returns payout ids by payment id."""
+    dated: dict[tuple[str, str], list[tuple[date, str]]] = {}
+    for x in payouts:
+        dated.setdefault((x.platform, x.integration), []).append((x.date, x.payout_id))
+    for days in dated.values():
+        days.sort()
     assigned = {}
     for p in payments:
         if released(p, as_of):
-            payout = by_day.get((p.platform, p.integration, p.expected_release))
-            if payout is not None:
-                assigned[p.payment_id] = payout
+            days = dated.get((p.platform, p.integration), [])
+            i = bisect.bisect_left(days, (p.expected_release, ""))
+            if i < len(days):
+                assigned[p.payment_id] = days[i][1]
     return assigned
 
 
