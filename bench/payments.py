@@ -64,6 +64,19 @@ COMPARED = (
     "overcharge_amount",
     "fee_status",
 )
+# The sales platforms' columns (the rules' "Sales platforms"), compared for their sales only: the truth
+# states them for Hotmart and Kiwify (sandbox.core.payments.truth.SALES_TRUTH_COLUMNS), not for a gateway.
+SALES_PLATFORMS = ("hotmart", "kiwify")
+SALES_COMPARED = (
+    "subscription_id",
+    "coproducer_commission",
+    "reported_affiliate_commission",
+    "reported_coproducer_commission",
+    "stated_net_amount",
+    "affiliate_difference",
+    "coproducer_difference",
+    "producer_difference",
+)
 # What a disagreement prints beside the two answers.
 EVIDENCE = (
     "integration",
@@ -239,7 +252,7 @@ def rows_of(conn: psycopg.Connection, table: str) -> dict[tuple[str, str, str], 
             (schema, name),
         )
     }
-    wanted = [c for c in (*KEY, *COMPARED, *EVIDENCE) if c in present]
+    wanted = [c for c in (*KEY, *COMPARED, *SALES_COMPARED, *EVIDENCE) if c in present]
     cur = conn.execute(f"select {', '.join(wanted)} from {table}")
     return {tuple(r[:3]): dict(zip(wanted, r, strict=True)) for r in cur}
 
@@ -252,7 +265,8 @@ def differences(left: dict[tuple, dict], right: dict[tuple, dict]) -> list[Disag
         if a is None or b is None:
             found.append(Disagreement(key, ("(absent)",), a, b))
             continue
-        columns = tuple(c for c in COMPARED if c in a and c in b and a[c] != b[c])
+        compared = (*COMPARED, *SALES_COMPARED) if key[0] in SALES_PLATFORMS else COMPARED
+        columns = tuple(c for c in compared if c in a and c in b and a[c] != b[c])
         if columns:
             found.append(Disagreement(key, columns, a, b))
     return found

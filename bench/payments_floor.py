@@ -71,6 +71,7 @@ STEP_TABLES = (
     "pay_calendar",
     "pay_asaas_links",
     "pay_payments",
+    "pay_kiwify_payouts",
     "pay_payouts",
     "pay_payout_verdicts",
     "payment_reconciliation",
@@ -81,6 +82,8 @@ PAYERS = (
     ("mercadopago", "10573521000191", "%mercado%pago%"),
     ("asaas", "19540550000121", "%asaas%"),
     ("pushinpay", None, "%pushin%"),
+    ("hotmart", "13427325000105", "%hotmart%"),
+    ("kiwify", "36149947000106", "%kiwify%"),
 )
 SP = "'America/Sao_Paulo'"
 
@@ -424,11 +427,249 @@ pushinpay_payments as (
         on release.is_business_day and release.ordinal = paid_day.ordinal + f.release_days
 ),
 
+-- ---------------------------------------------------------------- Hotmart (a sales platform)
+hotmart_latest as (
+    select distinct on (integration_id, external_id) tenant_id, integration_id, external_id, payload
+    from raw.hotmart_sales
+    order by integration_id, external_id, loaded_at desc, payload_hash desc
+),
+
+hotmart_commission_items as (
+    select distinct on (integration_id, external_id) integration_id, external_id, payload
+    from raw.hotmart_commissions
+    order by integration_id, external_id, loaded_at desc, payload_hash desc
+),
+
+hotmart_prices as (
+    select distinct on (integration_id, external_id) integration_id, external_id, payload
+    from raw.hotmart_price_details
+    order by integration_id, external_id, loaded_at desc, payload_hash desc
+),
+
+-- Each sale's commissions by role (`source`), the affiliate's ucode, and what puts it out of scope.
+hotmart_roles as (
+    select
+        c.integration_id,
+        c.external_id,
+        sum((x #>> '{commission,value}')::numeric) filter (where x ->> 'source' = 'AFFILIATE') as affiliate,
+        sum((x #>> '{commission,value}')::numeric) filter (where x ->> 'source' = 'COPRODUCER') as coproducer,
+        sum((x #>> '{commission,value}')::numeric) filter (where x ->> 'source' = 'PRODUCER') as producer,
+        min(x #>> '{user,ucode}') filter (where x ->> 'source' = 'AFFILIATE') as affiliate_id,
+        bool_or(x ->> 'source' = 'ADDON') as has_addon,
+        bool_or(coalesce(x #>> '{commission,currency_value}', 'BRL') <> 'BRL') as foreign_commission
+    from hotmart_commission_items as c
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(c.payload -> 'commissions') = 'array' then c.payload -> 'commissions' else '[]' end) as x
+    group by 1, 2
+),
+
+hotmart_notifications as (
+    select distinct on (integration_id, external_id)
+        integration_id, external_id, transaction, payload,
+        timestamptz 'epoch' + (payload ->> 'creation_date')::bigint * interval '1 millisecond' as created_at
+    from raw.hotmart_webhook_events
+    where transaction is not null
+    order by integration_id, external_id, loaded_at desc, payload_hash desc
+),
+
+-- The refund's (or chargeback's) date: the first refund, chargeback or dispute notification; where
+-- several kinds came (a dispute, then its chargeback), the first of the kind that names the sale's
+-- status (the chargeback's date is the chargeback's notification, not the dispute's).
+hotmart_notified as (
+    select integration_id, transaction,
+           min(created_at) filter (where payload ->> 'event' = 'PURCHASE_REFUNDED') as refund_at,
+           min(created_at) filter (where payload ->> 'event' = 'PURCHASE_CHARGEBACK') as chargeback_at,
+           min(created_at) filter (where payload ->> 'event' = 'PURCHASE_PROTEST') as protest_at,
+           min(created_at) as first_at
+    from hotmart_notifications
+    where payload ->> 'event' in ('PURCHASE_REFUNDED', 'PURCHASE_CHARGEBACK', 'PURCHASE_PROTEST')
+    group by 1, 2
+),
+
+-- The REST history item need not carry `order_bump` and `subscription`: the latest notification's then.
+hotmart_notified_attributes as (
+    select distinct on (integration_id, transaction)
+        integration_id, transaction,
+        payload #> '{data,purchase,order_bump}' as order_bump,
+        payload #>> '{data,subscription,subscriber,code}' as subscriber_code
+    from hotmart_notifications
+    order by integration_id, transaction, created_at desc, external_id desc
+),
+
+-- Without a notification: the first sync that saw the sale refunded or charged back.
+hotmart_first_seen as (
+    select integration_id, external_id, min(coalesce(received_at, loaded_at)) as seen_at
+    from raw.hotmart_sales
+    where payload #>> '{purchase,status}' in ('REFUNDED', 'CHARGEBACK', 'PROTESTED', 'DISPUTE')
+    group by 1, 2
+),
+
+hotmart_base as (
+    select
+        s.tenant_id,
+        s.integration_id,
+        'hotmart' as platform,
+        s.external_id as payment_id,
+        case when (bump.value ->> 'is_order_bump')::boolean and bump.value ->> 'parent_purchase_transaction' is not null
+             then bump.value ->> 'parent_purchase_transaction' else s.external_id end as order_id,
+        s.payload #>> '{product,id}' as product_id,
+        r.affiliate_id,
+        case s.payload #>> '{purchase,payment,type}'
+            when 'CREDIT_CARD' then 'card' when 'PIX' then 'pix' when 'BILLET' then 'boleto'
+            else lower(s.payload #>> '{purchase,payment,type}')
+        end as method,
+        coalesce((s.payload #>> '{purchase,payment,installments_number}')::integer, 1) as installments,
+        st.payment_status,
+        coalesce((p.payload #>> '{total,value}')::numeric, (s.payload #>> '{purchase,price,value}')::numeric) as gross,
+        coalesce((p.payload #>> '{fee,value}')::numeric, 0) as reported_fee,
+        coalesce(r.affiliate, 0) + coalesce(r.coproducer, 0) as reported_split,
+        timestamptz 'epoch' + (s.payload #>> '{purchase,approved_date}')::bigint * interval '1 millisecond' as paid_at,
+        case when st.payment_status in ('refunded', 'charged_back') then coalesce(
+            case s.payload #>> '{purchase,status}'
+                when 'REFUNDED' then n.refund_at when 'CHARGEBACK' then n.chargeback_at else n.protest_at end,
+            n.first_at,
+            f.seen_at) end as refunded_at,
+        r.producer as gateway_net,
+        case when (s.payload #>> '{purchase,is_subscription}')::boolean
+             then coalesce(s.payload #>> '{subscription,subscriber,code}', a.subscriber_code) end as subscription_id,
+        coalesce(r.affiliate, 0) as reported_affiliate,
+        coalesce(r.coproducer, 0) as reported_coproducer,
+        r.producer as stated_net,
+        coalesce(s.payload #>> '{purchase,commission_as}', 'PRODUCER') = 'PRODUCER'
+            and not coalesce(r.has_addon, false) and not coalesce(r.foreign_commission, false)
+            and coalesce(s.payload #>> '{purchase,price,currency_code}', 'BRL') = 'BRL'
+            and coalesce(p.payload #>> '{total,currency_code}', 'BRL') = 'BRL'
+            and coalesce(p.payload #>> '{fee,currency_code}', 'BRL') = 'BRL' as split_in_scope
+    from hotmart_latest as s
+    left join hotmart_prices as p on p.integration_id = s.integration_id and p.external_id = s.external_id
+    left join hotmart_roles as r on r.integration_id = s.integration_id and r.external_id = s.external_id
+    left join hotmart_notified as n on n.integration_id = s.integration_id and n.transaction = s.external_id
+    left join hotmart_notified_attributes as a on a.integration_id = s.integration_id and a.transaction = s.external_id
+    left join hotmart_first_seen as f on f.integration_id = s.integration_id and f.external_id = s.external_id
+    cross join lateral (select coalesce(s.payload #> '{purchase,order_bump}', a.order_bump) as value) as bump
+    cross join lateral (
+        select case
+            when s.payload #>> '{purchase,status}' in ('CHARGEBACK', 'PROTESTED', 'DISPUTE') then 'charged_back'
+            when s.payload #>> '{purchase,status}' = 'REFUNDED' then 'refunded'
+            when s.payload #>> '{purchase,status}' in ('APPROVED', 'COMPLETE', 'PARTIALLY_REFUNDED') then 'paid'
+            when s.payload #>> '{purchase,status}' in ('WAITING_PAYMENT', 'PRINTED_BILLET', 'PROCESSING_TRANSACTION',
+                'UNDER_ANALISYS', 'STARTED', 'PRE_ORDER', 'OVERDUE') then 'pending'
+            when s.payload #>> '{purchase,status}' = 'EXPIRED' then 'expired'
+            when s.payload #>> '{purchase,status}' in ('CANCELLED', 'NO_FUNDS', 'BLOCKED') then 'failed'
+        end as payment_status
+    ) as st
+),
+
+-- ---------------------------------------------------------------- Kiwify (a sales platform)
+kiwify_latest as (
+    select distinct on (integration_id, external_id) tenant_id, integration_id, external_id, payload
+    from raw.kiwify_sales
+    order by integration_id, external_id, loaded_at desc, payload_hash desc
+),
+
+kiwify_first_chargeback as (
+    select integration_id, external_id, min(coalesce(received_at, loaded_at)) as seen_at
+    from raw.kiwify_sales
+    where payload ->> 'status' = 'chargedback'
+    group by 1, 2
+),
+
+-- The account's own documents: a revenue partner holding one of them is the account itself.
+integration_documents as (
+    select i.integration_id, array_agg(regexp_replace(d.document, '[^0-9]', '', 'g')) as documents
+    from control.integrations as i
+    cross join lateral jsonb_array_elements_text(
+        case when jsonb_typeof(i.external_ids -> 'payout_documents') = 'array'
+             then i.external_ids -> 'payout_documents' else '[]' end) as d(document)
+    group by 1
+),
+
+kiwify_base as (
+    select
+        k.tenant_id,
+        k.integration_id,
+        'kiwify' as platform,
+        k.external_id as payment_id,
+        coalesce(nullif(k.payload ->> 'parent_order_id', ''), k.payload ->> 'id', k.external_id) as order_id,
+        k.payload #>> '{product,id}' as product_id,
+        nullif(k.payload #>> '{affiliate_commission,document}', '') as affiliate_id,
+        case k.payload ->> 'payment_method' when 'credit_card' then 'card' else k.payload ->> 'payment_method' end
+            as method,
+        coalesce((k.payload ->> 'installments')::integer, 1) as installments,
+        st.payment_status,
+        (k.payload #>> '{payment,charge_amount}')::numeric / 100 as gross,
+        coalesce((k.payload #>> '{payment,fee}')::numeric, 0) / 100 as reported_fee,
+        (coalesce((k.payload #>> '{affiliate_commission,amount}')::numeric, 0) + coalesce(partners.coproducer, 0)) / 100
+            as reported_split,
+        (k.payload ->> 'approved_date')::timestamptz as paid_at,
+        case
+            when st.payment_status = 'refunded' then (k.payload ->> 'refunded_at')::timestamptz
+            when st.payment_status = 'charged_back' then coalesce((k.payload ->> 'refunded_at')::timestamptz, f.seen_at)
+        end as refunded_at,
+        (k.payload #>> '{payment,net_amount}')::numeric / 100 as gateway_net,
+        nullif(k.payload ->> 'subscription_id', '') as subscription_id,
+        coalesce((k.payload #>> '{affiliate_commission,amount}')::numeric, 0) / 100 as reported_affiliate,
+        coalesce(partners.coproducer, 0) / 100 as reported_coproducer,
+        (k.payload #>> '{payment,net_amount}')::numeric / 100 as stated_net,
+        coalesce(k.payload #>> '{payment,charge_currency}', 'BRL') = 'BRL'
+            and coalesce(k.payload #>> '{payment,fee_currency}', 'BRL') = 'BRL'
+            and coalesce(k.payload #>> '{payment,settlement_currency}', 'BRL') = 'BRL' as split_in_scope
+    from kiwify_latest as k
+    left join kiwify_first_chargeback as f on f.integration_id = k.integration_id and f.external_id = k.external_id
+    left join integration_documents as docs on docs.integration_id = k.integration_id
+    cross join lateral (
+        select sum((x ->> 'net_amount_split')::numeric) as coproducer
+        from jsonb_array_elements(
+            case when jsonb_typeof(k.payload -> 'revenue_partners') = 'array' then k.payload -> 'revenue_partners' else '[]' end)
+            as x
+        where not coalesce(regexp_replace(coalesce(x ->> 'document_id', ''), '[^0-9]', '', 'g') = any(docs.documents), false)
+    ) as partners
+    cross join lateral (
+        select case
+            when k.payload ->> 'status' = 'chargedback' then 'charged_back'
+            when k.payload ->> 'status' = 'refunded' then 'refunded'
+            when k.payload ->> 'status' in ('paid', 'approved', 'refund_requested', 'pending_refund') then 'paid'
+            when k.payload ->> 'status' in ('waiting_payment', 'pending', 'processing', 'authorized') then 'pending'
+            when k.payload ->> 'status' = 'refused' then 'failed'
+        end as payment_status
+    ) as st
+),
+
+-- Both platforms state no release date: R = add_business_days(paid date, release_days) of the contract row.
+sales_payments as (
+    select
+        b.tenant_id, b.integration_id, b.platform, b.payment_id, b.order_id, b.product_id, b.affiliate_id, b.method,
+        b.installments, b.payment_status, b.gross, b.reported_fee, b.reported_split, b.paid_at,
+        case when f.release_days = 0 then (b.paid_at at time zone {sp})::date else release.day end
+            as expected_release_date,
+        b.refunded_at,
+        null::jsonb as mp_refunds,
+        null::text as payout_id,
+        b.gateway_net,
+        b.subscription_id, b.reported_affiliate, b.reported_coproducer, b.stated_net, b.split_in_scope
+    from (select * from hotmart_base union all select * from kiwify_base) as b
+    left join lateral (
+        select f.release_days from fees as f
+        where f.tenant_id = b.tenant_id and f.platform = b.platform and f.method = b.method
+            and b.installments between f.installments_from and f.installments_to
+            and (b.paid_at at time zone {sp})::date between f.valid_from and coalesce(f.valid_to, 'infinity')
+        order by f.valid_from desc limit 1
+    ) as f on true
+    left join bench_floor.pay_calendar as paid_day on paid_day.day = (b.paid_at at time zone {sp})::date
+    left join bench_floor.pay_calendar as release
+        on release.is_business_day and release.ordinal = paid_day.ordinal + f.release_days
+),
+
 all_payments as (
-    select * from stripe_payments
-    union all select * from mercadopago_payments
-    union all select * from asaas_payments
-    union all select * from pushinpay_payments
+    select g.*, null::text as subscription_id, null::numeric as reported_affiliate,
+           null::numeric as reported_coproducer, null::numeric as stated_net, null::boolean as split_in_scope
+    from (
+        select * from stripe_payments
+        union all select * from mercadopago_payments
+        union all select * from asaas_payments
+        union all select * from pushinpay_payments
+    ) as g
+    union all select * from sales_payments
 )
 
 -- A payment that took no money has fee, split and net 0.
@@ -456,7 +697,14 @@ select
     (p.refunded_at at time zone {sp})::date as refunded_date,
     p.mp_refunds,
     p.payout_id,
-    p.gateway_net
+    p.gateway_net,
+    p.subscription_id,
+    case when p.payment_status in ('paid', 'refunded', 'charged_back') then p.reported_affiliate
+         when p.platform in ('hotmart', 'kiwify') then 0 end::numeric(18, 2) as reported_affiliate,
+    case when p.payment_status in ('paid', 'refunded', 'charged_back') then p.reported_coproducer
+         when p.platform in ('hotmart', 'kiwify') then 0 end::numeric(18, 2) as reported_coproducer,
+    p.stated_net::numeric(18, 2) as stated_net,
+    p.split_in_scope
 from all_payments as p
 left join integration_names as n on n.integration_id = p.integration_id
 """
@@ -593,11 +841,50 @@ pushinpay_payouts as (
     group by p.tenant_id, p.integration_id, p.integration, p.expected_release_date
 ),
 
+-- Hotmart: the release day's computed deposit. A: Σ net of the sales released on R, less Σ net of the
+-- sales refunded or charged back that day that were released before it (a debit on a day without a
+-- release shrinks no deposit).
+hotmart_released as (
+    select p.*
+    from bench_floor.pay_payments as p
+    cross join settings as s
+    where p.platform = 'hotmart'
+        and p.payment_status in ('paid', 'refunded', 'charged_back')
+        and p.expected_release_date < s.as_of
+        and not coalesce(p.refunded_date <= p.expected_release_date, false)
+),
+
+hotmart_debits as (
+    select integration_id, refunded_date as day, sum(gross - fee - split_withheld) as amount
+    from hotmart_released
+    where refunded_date is not null
+    group by 1, 2
+),
+
+hotmart_payouts as (
+    select
+        r.tenant_id, r.integration_id, 'hotmart' as platform,
+        'hotmart:' || r.integration || ':' || r.expected_release_date as payout_id,
+        sum(r.gross - r.fee - r.split_withheld) - coalesce(max(d.amount), 0) as amount,
+        r.expected_release_date as payout_date
+    from hotmart_released as r
+    left join hotmart_debits as d on d.integration_id = r.integration_id and d.day = r.expected_release_date
+    group by r.tenant_id, r.integration_id, r.integration, r.expected_release_date
+),
+
+kiwify_payouts as (
+    select tenant_id, integration_id, 'kiwify' as platform, payout_id, amount, payout_date
+    from bench_floor.pay_kiwify_payouts
+    where status not in ('failed', 'refused', 'rejected', 'canceled', 'cancelled')
+),
+
 payouts as (
     select * from stripe_payouts
     union all select * from asaas_transfers
     union all select * from mercadopago_payouts
     union all select * from pushinpay_payouts
+    union all select * from hotmart_payouts
+    union all select * from kiwify_payouts
 )
 
 select
@@ -623,7 +910,42 @@ where (
         and not coalesce(p.refunded_date <= p.expected_release_date, false)
     ) or (
         p.platform = 'pushinpay' and p.payment_status = 'paid' and p.expected_release_date < %(as_of)s::date
+    ) or (
+        p.platform = 'hotmart'
+        and p.payment_status in ('paid', 'refunded', 'charged_back')
+        and p.expected_release_date < %(as_of)s::date
+        and not coalesce(p.refunded_date <= p.expected_release_date, false)
     )
+"""
+
+# Kiwify's payouts: the payout objects Kiwify lists (latest version), but those that failed.
+KIWIFY_PAYOUTS_SQL = """
+create unlogged table bench_floor.pay_kiwify_payouts as
+select distinct on (integration_id, external_id)
+    tenant_id, integration_id, external_id as payout_id,
+    (payload ->> 'amount')::numeric / 100 as amount,
+    (payload ->> 'created_at')::timestamptz as created_at,
+    ((payload ->> 'created_at')::timestamptz at time zone {sp})::date as payout_date,
+    payload ->> 'status' as status
+from raw.kiwify_payouts
+order by integration_id, external_id, loaded_at desc, payload_hash desc
+"""
+
+# A released Kiwify sale's payout: the integration's first payout dated on or after R (several on that
+# date: the earliest `created_at`, then id).
+KIWIFY_PAYMENT_PAYOUTS_SQL = """
+update bench_floor.pay_payments as p
+set payout_id = (
+    select o.payout_id from bench_floor.pay_kiwify_payouts as o
+    where o.integration_id = p.integration_id and o.payout_date >= p.expected_release_date
+        and o.status not in ('failed', 'refused', 'rejected', 'canceled', 'cancelled')
+    order by o.payout_date, o.created_at, o.payout_id
+    limit 1
+)
+where p.platform = 'kiwify'
+    and p.payment_status in ('paid', 'refunded', 'charged_back')
+    and p.expected_release_date < %(as_of)s::date
+    and not coalesce(p.refunded_date <= p.expected_release_date, false)
 """
 
 # ----------------------------------------------------------------------------------------- step 3
@@ -861,7 +1183,8 @@ settings as (
         %(fee_tolerance)s::numeric as fee_tolerance,
         %(split_tolerance)s::numeric as split_tolerance,
         %(platform_fee_rate)s::numeric as platform_fee_rate,
-        %(affiliate_rate)s::numeric as affiliate_rate
+        %(affiliate_rate)s::numeric as affiliate_rate,
+        %(coproducer_rate)s::numeric as coproducer_rate
 ),
 
 payments as (
@@ -924,7 +1247,11 @@ rates as (
     select
         r.platform, r.integration_id, r.payment_id,
         coalesce(product_rate.platform_fee_rate, tenant_rate.platform_fee_rate, s.platform_fee_rate) as platform_fee_rate,
-        coalesce(product_rate.affiliate_rate, tenant_rate.affiliate_rate, s.affiliate_rate) as affiliate_rate
+        coalesce(product_rate.affiliate_rate, tenant_rate.affiliate_rate, s.affiliate_rate) as affiliate_rate,
+        -- the chosen row's co-producer rate; null on that row (or no row): the var, never another row's
+        case when product_rate.split_rate_id is not null then coalesce(product_rate.coproducer_rate, s.coproducer_rate)
+             when tenant_rate.split_rate_id is not null then coalesce(tenant_rate.coproducer_rate, s.coproducer_rate)
+             else s.coproducer_rate end as coproducer_rate
     from ruled as r
     cross join settings as s
     left join control.split_rates as product_rate
@@ -937,13 +1264,39 @@ rates as (
     where r.took_money
 ),
 
-split_model as (
-    select r.platform, r.integration_id, r.payment_id, pf.platform_fee,
+-- The gateways' split model; a sales platform's first part is its reported fee, then the affiliate,
+-- the co-producer (0 at a gateway) and the producer.
+split_base as (
+    select r.platform, r.integration_id, r.payment_id, x.coproducer_rate, pf.platform_fee,
            case when r.affiliate_id is not null then round((r.gross - pf.platform_fee) * x.affiliate_rate, 2) else 0 end
                as affiliate_commission
     from ruled as r
     inner join rates as x on x.platform = r.platform and x.integration_id = r.integration_id and x.payment_id = r.payment_id
-    cross join lateral (select round(r.gross * x.platform_fee_rate, 2) as platform_fee) as pf
+    cross join lateral (
+        select case when r.platform in ('hotmart', 'kiwify') then r.fee else round(r.gross * x.platform_fee_rate, 2) end
+            as platform_fee
+    ) as pf
+),
+
+split_model as (
+    select b.platform, b.integration_id, b.payment_id, b.platform_fee, b.affiliate_commission,
+           case when b.platform in ('hotmart', 'kiwify')
+                then round((r.gross - b.platform_fee - b.affiliate_commission) * b.coproducer_rate, 2)
+                else 0 end as coproducer_commission
+    from split_base as b
+    inner join ruled as r on r.platform = b.platform and r.integration_id = b.integration_id and r.payment_id = b.payment_id
+),
+
+-- A sales platform's reported commissions against the model, role by role (sales in scope only).
+role_differences as (
+    select m.platform, m.integration_id, m.payment_id,
+           r.reported_affiliate - m.affiliate_commission as affiliate_difference,
+           r.reported_coproducer - m.coproducer_commission as coproducer_difference,
+           r.stated_net - (r.gross - m.platform_fee - m.affiliate_commission - m.coproducer_commission)
+               as producer_difference
+    from split_model as m
+    inner join ruled as r on r.platform = m.platform and r.integration_id = m.integration_id and r.payment_id = m.payment_id
+    where m.platform in ('hotmart', 'kiwify') and r.split_in_scope
 ),
 
 contracted as (
@@ -989,17 +1342,30 @@ select
     end as days_late,
     m.platform_fee,
     m.affiliate_commission,
-    r.gross - m.platform_fee - m.affiliate_commission as producer_amount,
-    case when r.took_money and r.split_withheld <> 0 then
-        r.split_withheld - case when r.platform in ('stripe', 'mercadopago') then m.platform_fee
-                                else m.affiliate_commission end
+    r.gross - m.platform_fee - m.affiliate_commission - m.coproducer_commission as producer_amount,
+    -- a gateway's withheld split against its model part; a sales platform compares role by role instead
+    case
+        when not r.took_money then null
+        when r.platform in ('hotmart', 'kiwify') then case when r.split_in_scope then
+            r.split_withheld - m.affiliate_commission - m.coproducer_commission end
+        when r.split_withheld <> 0 then
+            r.split_withheld - case when r.platform in ('stripe', 'mercadopago') then m.platform_fee
+                                    else m.affiliate_commission end
     end as split_difference,
-    -- a flag: a payment whose gateway withheld nothing (null difference) has no mismatch
-    case when r.took_money then coalesce(
-        r.split_withheld <> 0
-        and abs(r.split_withheld - case when r.platform in ('stripe', 'mercadopago') then m.platform_fee
-                                        else m.affiliate_commission end) > r.split_tolerance,
-        false)
+    case
+        when not r.took_money then null
+        -- a sale outside the scope (not the producer's, an ADDON, not in BRL) is not compared
+        when r.platform in ('hotmart', 'kiwify') then case when r.split_in_scope then
+            abs(coalesce(d.affiliate_difference, 0)) > r.split_tolerance
+            or abs(coalesce(d.coproducer_difference, 0)) > r.split_tolerance
+            or abs(coalesce(d.producer_difference, 0)) > r.split_tolerance
+        end
+        -- a flag: a payment whose gateway withheld nothing (null difference) has no mismatch
+        else coalesce(
+            r.split_withheld <> 0
+            and abs(r.split_withheld - case when r.platform in ('stripe', 'mercadopago') then m.platform_fee
+                                            else m.affiliate_commission end) > r.split_tolerance,
+            false)
     end as split_mismatch,
     c.contracted_fee,
     case when r.took_money then r.fee - c.contracted_fee end as fee_difference,
@@ -1015,9 +1381,21 @@ select
         when r.fee - c.contracted_fee > r.fee_tolerance then 'overcharged'
         else 'ok'
     end as fee_status,
-    r.gateway_net
+    r.gateway_net,
+    -- the sales platforms' columns (null for a gateway, but the model's co-producer part, 0 there)
+    r.subscription_id,
+    m.coproducer_commission,
+    -- the split's inputs, like its parts: null for a sale that took no money (it is not split)
+    case when r.took_money then r.reported_affiliate end as reported_affiliate_commission,
+    case when r.took_money then r.reported_coproducer end as reported_coproducer_commission,
+    case when r.took_money then r.stated_net end as stated_net_amount,
+    d.affiliate_difference,
+    d.coproducer_difference,
+    d.producer_difference
 from ruled as r
 left join split_model as m on m.platform = r.platform and m.integration_id = r.integration_id and m.payment_id = r.payment_id
+left join role_differences as d
+    on d.platform = r.platform and d.integration_id = r.integration_id and d.payment_id = r.payment_id
 left join contracted as c on c.platform = r.platform and c.integration_id = r.integration_id and c.payment_id = r.payment_id
 """
 
@@ -1045,6 +1423,8 @@ def statements() -> list[str]:
         "analyze bench_floor.pay_asaas_links",
         PAYMENTS_SQL.replace("{sp}", SP),
         PAYMENT_PAYOUTS_SQL,
+        KIWIFY_PAYOUTS_SQL.replace("{sp}", SP),
+        KIWIFY_PAYMENT_PAYOUTS_SQL,
         PAYOUTS_SQL.replace("{sp}", SP),
         VERDICTS_SQL.replace("{{", "{").replace("}}", "}").replace("{payers}", payers_values()),
         RECONCILIATION_SQL,
@@ -1072,6 +1452,7 @@ def parameters(
     split_tolerance: str = "0.01",
     platform_fee_rate: str = "0.04",
     affiliate_rate: str = "0.30",
+    coproducer_rate: str = "0",
 ) -> dict:
     """The statements' parameters: the as-of date and the dbt vars' defaults."""
     return {
@@ -1082,4 +1463,5 @@ def parameters(
         "split_tolerance": split_tolerance,
         "platform_fee_rate": platform_fee_rate,
         "affiliate_rate": affiliate_rate,
+        "coproducer_rate": coproducer_rate,
     }

@@ -1,31 +1,35 @@
-"""The gateway payments benchmark's data: a sandbox world of about N payments, loaded into raw through the product path.
+"""The payments benchmark's data: a sandbox world of about N payments, loaded into raw through the product path.
 
 Modelled on `bench/ifood_load.py`. The world's four gateways (Stripe, Mercado Pago, Asaas,
-PushinPay) sell through the tenants' checkout; iFood sells nothing (`orders_per_day` 0). The world
-is served by the sandbox server (a child process, rate limits off) and extracted by the real
-providers through `ingestion.sync.run_sync`, one sync per integration, into a database of its own
-on the bench's warehouse:
+PushinPay) sell through the tenants' checkout, and its two sales platforms (Hotmart, Kiwify: the
+merchants of record) sell the tenants' products, each platform about the same volume per store;
+iFood sells nothing (`orders_per_day` 0). The world is served by the sandbox server (a child
+process, rate limits off) and extracted by the real providers through `ingestion.sync.run_sync`,
+one sync per integration, into a database of its own on the bench's warehouse:
 
 1. the integrations the sandbox lists are registered (`cli.demo.register_sandbox_integrations`),
    the tenants' contracts loaded (`ingestion.contracts.load(World.contracts())`);
-2. PushinPay has no list endpoint: a charge becomes known by its webhook. Its deliveries (every
-   status change, `sandbox.providers.pushinpay.webhooks.deliveries`) land through
-   `ingestion.webhook_landing.land` with `received_at` = the delivery's `sent_at` (world time);
+2. the webhooks of every platform whose syncs re-read what webhooks name (`known_ids_from`:
+   PushinPay, which has no list endpoint, so a charge becomes known by its webhook; Hotmart and
+   Kiwify, whose refunds and chargebacks of paid sales are notified, and whose Hotmart refund date
+   is the notification's) land through `ingestion.webhook_landing.land` with `received_at` = the
+   delivery's `sent_at` (world time);
 3. the history (START .. the day before the last) is synced, then the last day by its own syncs
    (labelled `bench-last-day`, the daily DAG's window with its look-back), with the last day's
-   PushinPay deliveries landed just before them. `hold_last_day` / `restore_last_day` set those
-   rows aside and put them back, for the lead's incremental dbt timing.
+   deliveries landed just before them. `hold_last_day` / `restore_last_day` set those rows aside
+   and put them back, for the lead's incremental dbt timing.
 
-PushinPay's sync re-reads "the ids first seen in the interval" (`ingestion.sync.known_ids`), and
-"seen" is when PushinPay delivered the notification (`received_at`, the world's time of the
-replayed delivery), so its syncs run over the world's dates like every other provider's. iFood's integrations are
+Those syncs re-read "the ids seen in the interval" (`ingestion.sync.known_ids`), and "seen" is when
+the platform delivered the notification (`received_at`, the world's time of the replayed
+delivery), so their syncs run over the world's dates like every other provider's. iFood's integrations are
 registered but not synced: it sells nothing here, and each of its syncs would wait on its
 reconciliation report's polling for nothing.
 
 Loading is setup, not a headline figure: the loaded database (named after the size and a digest
 of everything that shapes the rows) is kept and reused by the next run; `--fresh` reloads. The
-ground truth (`World.facts[name].ground_truth()` of each gateway) is stored beside the raw tables
-in `bench_truth.payments`, so a cached run needs no world.
+ground truth (`World.facts[name].ground_truth()` of each platform; the sales platforms' rows carry
+the sales columns too) is stored beside the raw tables in `bench_truth.payments`, so a cached run
+needs no world.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -59,12 +63,15 @@ from sandbox.world import World, WorldConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAYS = ("stripe", "mercadopago", "asaas", "pushinpay")
-SYNCED = ("pluggy", *GATEWAYS)  # iFood sells nothing in this world: its integrations are not synced
+SALES_PLATFORMS = ("hotmart", "kiwify")  # merchants of record (the rules' "Sales platforms")
+PLATFORMS = (*GATEWAYS, *SALES_PLATFORMS)  # every platform whose payments the benchmark reconciles
+SYNCED = ("pluggy", *PLATFORMS)  # iFood sells nothing in this world: its integrations are not synced
 START = date(2026, 10, 1)
 DAYS = 61  # 2026-10-01 .. 2026-11-30: holidays Oct 12, Nov 2, Nov 20; card releases (30 days) fall inside
-ORDERS_PER_GATEWAY_DAY = 10  # checkout orders per store, gateway and business day (each gateway's knob)
-# Payments per checkout order, over the four gateways: Asaas splits a card order in N installments into
-# N payments (measured on small worlds of this shape: ~1.25).
+ORDERS_PER_GATEWAY_DAY = 10  # checkout orders per store, platform and business day (each platform's knob)
+# Payments per checkout order, over the six platforms: Asaas splits a card order in N installments into
+# N payments, a Hotmart or Kiwify order with its bump is two sales and their subscriptions charge renewals
+# (measured on small worlds of this shape: ~1.25).
 PAYMENTS_PER_ORDER = 1.25
 BUSINESS_DAYS = 40  # Mon-Fri in the 61 days, less the three holidays
 STORES_PER_TENANT = 5
@@ -85,7 +92,7 @@ SOURCES = (
     "ingestion/webhook_landing.py",
     "ingestion/contracts.py",
 )
-LOAD_VERSION = 1
+LOAD_VERSION = 2  # 2: Hotmart and Kiwify sell too (their webhooks replayed, their truth stored)
 FAILED_SYNCS: list[str] = []  # this process's failed syncs, "provider tenant/name (label): error"
 SERVER_OPTIONS = ServerOptions().with_rate_limit(None)
 
@@ -123,6 +130,15 @@ TRUTH_TYPES = {
     "fee_difference": "numeric(18, 2)",
     "overcharge_amount": "numeric(18, 2)",
     "fee_status": "text",
+    # the sales platforms' columns (sandbox.core.payments.truth.SALES_TRUTH_COLUMNS); null for a gateway
+    "subscription_id": "text",
+    "coproducer_commission": "numeric(18, 2)",
+    "reported_affiliate_commission": "numeric(18, 2)",
+    "reported_coproducer_commission": "numeric(18, 2)",
+    "stated_net_amount": "numeric(18, 2)",
+    "affiliate_difference": "numeric(18, 2)",
+    "coproducer_difference": "numeric(18, 2)",
+    "producer_difference": "numeric(18, 2)",
 }
 
 
@@ -133,15 +149,15 @@ class Shape:
     tenants: int
     stores_per_tenant: int
     days: int
-    orders_per_day: int  # per store, gateway and business day
+    orders_per_day: int  # per store, platform and business day
 
     @classmethod
     def for_payments(cls, payments: int) -> Shape:
-        per_store = ORDERS_PER_GATEWAY_DAY * len(GATEWAYS) * BUSINESS_DAYS * PAYMENTS_PER_ORDER
+        per_store = ORDERS_PER_GATEWAY_DAY * len(PLATFORMS) * BUSINESS_DAYS * PAYMENTS_PER_ORDER
         stores = max(1, round(payments / per_store))
         tenants = math.ceil(stores / STORES_PER_TENANT)
         per_tenant = math.ceil(stores / tenants)
-        per_day = max(1, round(payments / (tenants * per_tenant * len(GATEWAYS) * BUSINESS_DAYS * PAYMENTS_PER_ORDER)))
+        per_day = max(1, round(payments / (tenants * per_tenant * len(PLATFORMS) * BUSINESS_DAYS * PAYMENTS_PER_ORDER)))
         return cls(tenants, per_tenant, DAYS, per_day)
 
     def config_kwargs(self) -> dict[str, object]:
@@ -151,9 +167,9 @@ class Shape:
             "stores_per_tenant": self.stores_per_tenant,
             "start": START,
             "days": self.days,
-            "orders_per_day": 0,  # iFood sells nothing: this is the gateways' benchmark
+            "orders_per_day": 0,  # iFood sells nothing: this is the gateways' and sales platforms' benchmark
             "bank_noise_per_day": BANK_NOISE_PER_DAY,
-            **{f"{name}_orders_per_day": self.orders_per_day for name in GATEWAYS},
+            **{f"{name}_orders_per_day": self.orders_per_day for name in PLATFORMS},
         }
 
     @property
@@ -246,8 +262,8 @@ def load(url: str, shape: Shape) -> int:
     server = start_server(config)  # builds its own copy of the world meanwhile
     started = time.perf_counter()
     world = World(config)
-    truth = [row for name in GATEWAYS for row in world.facts[name].ground_truth()]
-    counts = ", ".join(f"{name} {len(world.facts[name].payments):,}" for name in GATEWAYS)
+    truth = [row for name in PLATFORMS for row in world.facts[name].ground_truth()]
+    counts = ", ".join(f"{name} {len(world.facts[name].payments):,}" for name in PLATFORMS)
     log(f"generated the world: {len(truth):,} payments ({counts}), {shape} ({time.perf_counter() - started:.1f}s)")
     store_truth(url, truth)
     with psycopg.connect(url) as conn:
@@ -285,11 +301,11 @@ def start_server(config: WorldConfig) -> tuple:
 
 def land_webhooks(
     url: str, world: World, now: datetime, *, before: date | None = None, on: date | None = None
-) -> Interval | None:
-    """Land, as the webhook sink would, the notifications of the providers whose data arrives only by
-    webhook (`known_ids_from`: PushinPay), sent before `before` (or on `on`; São Paulo dates of
-    `sent_at`), each with `received_at` = its `sent_at`. Returns the wall-clock span of the landing
-    (None: nothing landed)."""
+) -> set[str]:
+    """Land, as the webhook sink would, the notifications of the providers whose syncs re-read what
+    webhooks name (`known_ids_from`: PushinPay, whose charges are known only so, and Hotmart and Kiwify,
+    whose refunds and chargebacks of paid sales are), sent before `before` (or on `on`; São Paulo dates
+    of `sent_at`), each with `received_at` = its `sent_at`. Returns the providers that had any."""
     from plugins.providers.registry import PROVIDERS
     from sandbox.registry import platform
 
@@ -303,11 +319,8 @@ def land_webhooks(
             for delivery in renderer(world.facts[i.provider], i.name, now=now):
                 day = delivery.sent_at.astimezone(BUSINESS_TZ).date()
                 if (before is not None and day < before) or (on is not None and day == on):
-                    todo.append((i.integration_id, delivery))
-        if not todo:
-            return None
-        started = datetime.now(UTC)
-        for integration_id, delivery in tqdm(todo, desc="land webhooks", unit=" delivery", file=sys.stderr):
+                    todo.append((i.integration_id, i.provider, delivery))
+        for integration_id, _, delivery in tqdm(todo, desc="land webhooks", unit=" delivery", file=sys.stderr):
             land(
                 conn,
                 integration_id,
@@ -317,20 +330,20 @@ def land_webhooks(
                 keyring=keyring,
                 received_at=delivery.sent_at,
             )
-    return Interval(started - timedelta(seconds=1), datetime.now(UTC) + timedelta(seconds=1))
+    return {provider for _, provider, _ in todo}
 
 
-def sync_all(url: str, interval: Interval, label: str, pushinpay_interval: Interval | None) -> int:
-    """One `run_sync` per active integration of SYNCED over `interval`, SYNC_WORKERS at a time;
-    PushinPay's over `pushinpay_interval` (skipped when None: no charge became known); returns rows written.
+def sync_all(url: str, interval: Interval, label: str, landed: set[str]) -> int:
+    """One `run_sync` per active integration of SYNCED over `interval`, SYNC_WORKERS at a time; PushinPay's
+    only when its webhooks landed some (`landed`: no charge became known otherwise); returns rows written.
 
     A sync that fails is reported (FAILED_SYNCS, and in the load's marker) and the others go on: a
-    gateway whose extraction fails against the sandbox then shows as disagreements with the truth,
-    rather than stopping the benchmark of the other three.
+    platform whose extraction fails against the sandbox then shows as disagreements with the truth,
+    rather than stopping the benchmark of the others.
     """
     with psycopg.connect(url) as conn:
         found = [i for i in integrations.list_all(conn, active_only=True) if i.provider in SYNCED]
-    jobs = [(i, interval) for i in found if i.provider != "pushinpay" or pushinpay_interval is not None]
+    jobs = [(i, interval) for i in found if i.provider != "pushinpay" or "pushinpay" in landed]
     written = 0
     desc = f"extract {interval.first_date}..{interval.last_date}"
     with (
@@ -362,7 +375,7 @@ def store_truth(url: str, truth: Iterable[dict]) -> None:
         )
         with conn.cursor().copy(f"copy {TRUTH_TABLE} ({', '.join(columns)}) from stdin") as copy:
             for row in truth:
-                copy.write_row([_plain(row[c]) for c in columns])
+                copy.write_row([_plain(row.get(c)) for c in columns])  # a gateway has no sales columns
 
 
 def _plain(value: object) -> object:
