@@ -1,8 +1,9 @@
-"""Gateway payments benchmark: the hand-written SQL floor, its agreement with the sandbox ground truth, and
+"""Payments benchmark (gateways and sales platforms): the hand-written SQL floor, its agreement with the sandbox ground truth, and
 (once the models exist) the full and daily dbt builds of `+fct_payment_reconciliation`.
 
-For each size (`--payments`, repeatable), a sandbox world of about that many gateway payments
-(Stripe, Mercado Pago, Asaas, PushinPay; iFood sells nothing) is loaded into raw through the real
+For each size (`--payments`, repeatable), a sandbox world of about that many payments (Stripe,
+Mercado Pago, Asaas, PushinPay, and the sales of Hotmart and Kiwify, about the same volume per
+platform; iFood sells nothing) is loaded into raw through the real
 extraction path (bench/payments_load.py; cached per size and world digest in a database of its
 own; `--fresh` reloads). Then:
 
@@ -13,7 +14,8 @@ own; `--fresh` reloads). Then:
 3. floor: bench/payments_floor.py as of the as-of day, on the full raw tables;
 4. agreement: every payment of the floor compared with the sandbox's ground truth
    (`World.facts[name].ground_truth()`), payment by payment, on the canonical status, the
-   status and reason, the net, the split parts and the fee findings; disagreements are printed
+   status and reason, the net, the split parts and the fee findings (for a Hotmart or Kiwify sale
+   also `SALES_COMPARED`: its subscription, commissions by role and stated net); disagreements are printed
    with their evidence. Where the mart exists, it is compared too (`agree_floor_mart`,
    `agree_mart_truth`).
 
@@ -126,7 +128,7 @@ def main() -> None:
         type=int,
         nargs="+",
         action="extend",
-        help=f"gateway payments to generate; repeat or list several sizes (default {DEFAULT_PAYMENTS})",
+        help=f"payments (gateway payments and sales) to generate; repeat or list several sizes (default {DEFAULT_PAYMENTS})",
     )
     parser.add_argument("--fresh", action="store_true", help="reload the raw tables even when a cached load exists")
     parser.add_argument(
@@ -148,7 +150,7 @@ def main() -> None:
 
 def bench_size(payments: int, *, fresh: bool, reuse_stale: bool) -> Figures:
     """Load (or reuse) one size, then time the dbt builds (when the models exist) and the floor, and compare."""
-    log(f"\n== about {payments:,} gateway payments ==")
+    log(f"\n== about {payments:,} payments (gateways and sales platforms) ==")
     loaded = prepare(payments, fresh=fresh, reuse_stale=reuse_stale)
     figures = Figures(loaded.payments, loaded.raw_rows, loaded.load_s)
     log(f"raw: {loaded.raw_rows:,} rows for {loaded.payments:,} payments; world {loaded.shape}")

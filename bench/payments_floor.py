@@ -1,4 +1,4 @@
-"""The floor of the gateway payments benchmark: hand-written SQL from raw to every payment's reconciliation row.
+"""The floor of the payments benchmark: hand-written SQL from raw to every payment's (and sale's) reconciliation row.
 
 Written from docs/payment-reconciliation-rules.md alone (not from the dbt models, not from the
 sandbox's truth), so it is a third, independent reading of the contract beside the sandbox
@@ -14,13 +14,15 @@ Each step is one statement over the raw tables and the previous steps' tables:
 1. `pay_calendar`: every day 2014..2041 with its business-day ordinal (the n-th business day
    strictly after d has ordinal ordinal(d) + n); holidays = dbt/seeds/br_financial_holidays.csv.
 2. `pay_asaas_links` (analyzed): each Asaas payment's transfer (below) and refund date.
-3. `pay_payments`: one canonical payment per gateway payment (latest raw version per
-   integration and external id by `loaded_at` desc, `payload_hash` desc); an update then names
-   Mercado Pago's and PushinPay's computed payout ids; `pay_payouts`: every payout with its `A`,
-   `D` and deadline.
+3. `pay_payments`: one canonical payment per gateway payment and per Hotmart or Kiwify sale
+   (latest raw version per integration and external id by `loaded_at` desc, `payload_hash` desc);
+   an update then names Mercado Pago's, PushinPay's and Hotmart's computed payout ids;
+   `pay_kiwify_payouts`: Kiwify's payout objects, and an update names each released Kiwify sale's;
+   `pay_payouts`: every payout with its `A`, `D` and deadline.
 4. `pay_payout_verdicts`: each payout's verdict by the three matching steps over the visible
    gateway credits of the bank.
-5. `payment_reconciliation` (FLOOR_TABLE): the status table, the split model and the fee audit.
+5. `payment_reconciliation` (FLOOR_TABLE): the status table, the split model (for the sales
+   platforms, the commissions by role) and the fee audit.
 
 Readings the rules leave open, made here (the other readings may differ on them):
 
@@ -53,6 +55,46 @@ Readings the rules leave open, made here (the other readings may differ on them)
   transit. A `paid` payment without `R` is `awaiting_release`.
 - Split rates: the payment date is `paid_at`'s São Paulo date; payments that took no money have no
   split and no fee audit (null columns).
+
+Hotmart and Kiwify (the rules' "Sales platforms"):
+
+- **Which bank credits**: the seed's rows, Hotmart 13427325000105 / `%hotmart%`, Kiwify
+  36149947000106 / `%kiwify%`.
+- **Hotmart's sale** joins the latest `/sales/history` item, commissions item and price-details item
+  of its transaction. `gross` is the price details' `total.value`, else (an unpaid sale has no price
+  details) `purchase.price.value`; `installments` 1 when absent. The REST history item need not carry
+  `order_bump` and `subscription` (the client's notes): the latest notification's are read then.
+- **Hotmart's `refunded_at`**: only for a sale whose status is `refunded` or `charged_back` (a sale
+  back at `COMPLETE` after a dispute was neither). The rules say "the first `PURCHASE_REFUNDED` /
+  `PURCHASE_CHARGEBACK` / `PURCHASE_PROTEST` notification"; where a dispute was followed by its
+  chargeback, the chargeback's notification dates it (the rules' "also the chargeback's date"),
+  so the first notification of the kind that names the sale's status (REFUNDED: refund; CHARGEBACK:
+  chargeback; PROTESTED/DISPUTE: protest) wins, else the first of the three, else the earliest
+  `loaded_at` of a version in that status ("the first sync that saw it"). Kiwify's: the sale's
+  `refunded_at` (refunded or charged back only), a chargeback without one the earliest `loaded_at`
+  of a `chargedback` version.
+- **Kiwify's co-producers** are the `revenue_partners[]` other than the account itself; the account
+  is the partner whose `document_id` is one of the integration's `payout_documents` (the producer's
+  CNPJ; the account id is a credential, not in the warehouse's tables).
+- **Scope**: a Hotmart sale whose `commission_as` is not PRODUCER (absent: PRODUCER), with an ADDON
+  commission, or with a price, fee or commission not in BRL; a Kiwify sale whose charge, fee or
+  settlement currency is not BRL (absent: BRL): its role differences, `split_difference` and
+  `split_mismatch` are null. No sale in the sandbox is out of scope.
+- **`split_difference`** of a sales sale: `split_withheld` − (the model's affiliate + co-producer
+  parts), for every sale that took money (the rules define it for the gateways only; this is the
+  same "reported withheld − the model's withheld parts", and, the commissions being reported for
+  every sale, not null when nothing was withheld). Its `split_mismatch` is the role-by-role one.
+- **Reported commissions and stated net** (`reported_affiliate_commission`,
+  `reported_coproducer_commission`, `stated_net_amount`) are the split's inputs: null, like the
+  split's parts, for a sale that took no money. Hotmart's stated net is the PRODUCER commission.
+- **Payouts**: Hotmart's id is `hotmart:<integration name>:<R>` (Mercado Pago's form), with a payout
+  for each (integration, `R`) with a release; a debit is the net of a released sale whose
+  `refunded_at` São Paulo date is that day. Kiwify's sale takes the first payout object of its
+  integration (status not failed, refused, rejected, canceled or cancelled) whose `created_at` São
+  Paulo date is ≥ `R`; a released sale with none has no payout.
+- `R` is `add_business_days(paid date, release_days)` of the contract row that the fee audit reads
+  (tenant, platform, method, installments, valid on the paid date); `release_days` 0: the paid date.
+- `coproducer_rate`: the chosen `control.split_rates` row's, null there (or no row): the var (0).
 """
 
 from __future__ import annotations
