@@ -146,7 +146,9 @@ def test_a_request_that_fails_verification_stores_nothing(
 
 
 @pytest.mark.parametrize("body", [b'{"id": "a1", "status": "paid", "value": 10.05}', b"not a notification"])
-def test_an_authentic_body_that_does_not_parse_is_kept_in_the_dead_letter_queue(clean_warehouse: str, body: bytes) -> None:
+def test_an_authentic_body_that_does_not_parse_is_kept_in_the_dead_letter_queue(
+    clean_warehouse: str, body: bytes
+) -> None:
     """It proved where it comes from, so it must not be lost: stored by its hash, dead, with the parse error."""
     import hashlib
 
