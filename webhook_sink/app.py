@@ -22,8 +22,6 @@ from webhook_sink.metrics import SinkMetrics
 from webhook_sink.secrets import TargetCache
 from webhook_sink.state import SinkSettings, SinkState
 
-WEBHOOK_PATH = "/integrations/webhooks/{provider}"
-
 
 def create_app(settings: SinkSettings, *, keyring: Keyring | None = None) -> Starlette:
     metrics = SinkMetrics()
@@ -50,14 +48,25 @@ def create_app(settings: SinkSettings, *, keyring: Keyring | None = None) -> Sta
             await state.targets.close()
             await state.committer.close()
 
-    app = Starlette(
+    app = SinkApp(
         routes=[
-            Route(WEBHOOK_PATH, routes.receive, methods=["POST"]),
-            Route(WEBHOOK_PATH + "/{integration}", routes.receive, methods=["POST"]),
             Route("/health", routes.health, methods=["GET"]),
             Route("/metrics", routes.metrics, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
     app.state.sink = state
+    app.webhooks = routes.WebhookEndpoint(state)
     return app
+
+
+class SinkApp(Starlette):
+    """Starlette for the lifespan, /health and /metrics; webhook requests go straight to their endpoint."""
+
+    webhooks: routes.WebhookEndpoint
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] == "http" and scope["path"].startswith(routes.PREFIX):
+            await self.webhooks(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)

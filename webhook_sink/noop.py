@@ -27,3 +27,20 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         more = message.get("more_body", False)
     await send(_START)
     await send(_BODY)
+
+
+def main() -> None:
+    """`python -m webhook_sink.noop --port P`: the no-op app on the sink's server configuration."""
+    import argparse
+
+    from webhook_sink.server import serve
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    serve(app, args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()
