@@ -295,7 +295,11 @@ def kept_headers(headers: Mapping[str, str], secret: str) -> dict[str, str]:
 
 def kept_query(query: Mapping[str, str], secret: str) -> dict[str, str]:
     """The query parameters stored with a delivery: all but those named like a credential or holding the secret."""
-    return {name: value for name, value in query.items() if not _SECRET_NAME.search(name) and not _holds(value, secret)}
+    return {
+        name.replace("\x00", ""): value.replace("\x00", "")
+        for name, value in query.items()
+        if not _SECRET_NAME.search(name) and not _holds(value, secret)
+    }
 
 
 def _holds(value: str, secret: str) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,17 +133,3 @@ def replay(conn: psycopg.Connection, delivery_ids: list[int] | None = None, *, n
     ).rowcount
     conn.commit()
     return count
-
-
-def wait_until_drained(url: str, *, timeout_s: float = 30.0) -> None:
-    """Block until no delivery is pending and due (tests, the demo)."""
-    deadline = time.monotonic() + timeout_s
-    with psycopg.connect(url, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            due = conn.execute(
-                "select count(*) from ops.webhook_deliveries where status = 'pending' and next_attempt_at <= now()"
-            ).fetchone()[0]
-            if not due:
-                return
-            time.sleep(0.05)
-    raise TimeoutError("deliveries still pending")

@@ -247,3 +247,17 @@ def test_health_and_metrics(sink: Sink) -> None:
     depth = next(line for line in text.splitlines() if line.startswith("conciliador_sink_queue_depth "))
     dead = next(line for line in text.splitlines() if line.startswith("conciliador_sink_dead_letter_size "))
     assert float(depth.split()[1]) > 0 and float(dead.split()[1]) >= 1
+
+
+def test_a_nul_in_the_query_or_the_event_id_cannot_fail_a_batch(
+    sink: Sink, world: World, registered: dict, clean_module_warehouse: str
+) -> None:
+    """PostgreSQL text cannot hold NUL: kept values lose it, and an event id holding one is dead-lettered."""
+    sent, _ = _deliveries(world, "pushinpay", 8)
+    url = sink.url("pushinpay", registered["pushinpay"].integration_id)
+    query = _post(sink, url, sent[6], query={"note": "a\x00b"})
+    assert (query.status_code, query.json()["outcome"]) == (202, "new")
+    body = b'{"id": "tx\\u0000nul", "status": "paid", "value": 100}'
+    nul_id = _post(sink, url, sent[7], body=body)
+    assert (nul_id.status_code, nul_id.json()["outcome"]) == (202, "dead_letter")
+    assert inbox(clean_module_warehouse, "event_id = %s", (sent[6].event_id,))[0][4] == {"note": "ab"}
