@@ -27,12 +27,12 @@ from sandbox.world import World
 
 GATEWAYS = ("stripe", "mercadopago", "asaas", "pushinpay")
 SECRET_HEADERS = ("asaas-access-token", "x-pushinpay-token", "x-webhook-secret")
-NOW = datetime.now(UTC)
 
 
 def _deliveries(world: World, provider: str, count: int = 4):
     (account,) = world.credentials("")["tenants"][0][provider]["accounts"]
-    return platform(provider).webhooks(world.facts[provider], account["name"], now=NOW)[:count], account
+    # Signed as of now, at the call: a timestamped scheme refuses what was signed minutes ago.
+    return platform(provider).webhooks(world.facts[provider], account["name"], now=datetime.now(UTC))[:count], account
 
 
 def _post(sink: Sink, url: str, delivery, *, body: bytes | None = None, headers=None, query=None):
