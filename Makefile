@@ -8,7 +8,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.synced
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench bench-ingest bench-ifood bench-payments bench-sandbox env clean
+.PHONY: demo test lint bench bench-ingest bench-ifood bench-payments bench-sandbox bench-sink env clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -33,7 +33,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-bench: bench-ingest bench-ifood bench-payments bench-sandbox
+bench: bench-ingest bench-ifood bench-payments bench-sandbox bench-sink
 
 bench-ingest: $(STAMP)
 	$(VENV)/bin/python -m bench.ingest $(ARGS)
@@ -49,6 +49,10 @@ bench-payments: $(STAMP)
 # World generation (1M bank transactions) and one server process paging 150k of them.
 bench-sandbox: $(STAMP)
 	$(VENV)/bin/python -m bench.sandbox $(ARGS)
+
+# The webhook sink at 32 connections with a real commit per delivery, against a no-op app on the same server (about a minute).
+bench-sink: $(STAMP)
+	$(VENV)/bin/python -m bench.sink $(ARGS)
 
 clean:
 	-$(VENV)/bin/conciliador db down

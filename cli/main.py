@@ -11,7 +11,7 @@ import traceback
 
 import typer
 
-from cli import contracts, db, holidays, integrations, runs, tolerances
+from cli import contracts, db, holidays, integrations, runs, sink, tolerances
 from ingestion.errors import UserError
 from plugins.providers.errors import ProviderError
 
@@ -27,6 +27,7 @@ app.add_typer(holidays.calendar_app, name="calendar")
 app.add_typer(contracts.splits_app, name="splits")
 app.add_typer(contracts.fees_app, name="fees")
 app.add_typer(contracts.contracts_app, name="contracts")
+app.add_typer(sink.sink_app, name="sink")
 app.command("sync")(runs.sync_command)
 app.command("run")(runs.run_command)
 app.command("dbt", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(runs.dbt_command)

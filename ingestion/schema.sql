@@ -83,24 +83,72 @@ begin
 end
 $$;
 
--- One row per authenticated webhook delivery (ingestion/webhook_landing.py), redeliveries included:
--- what the platform said (event id, type, time) and how many raw rows it added. A webhook is no
--- extraction of an interval, so it is not an ops.sync_runs row; its raw rows carry source 'webhook'
--- and no sync run. Added after the first release: `create ... if not exists` upgrades old warehouses.
+-- The webhook inbox: one row per event an integration delivered and proved authentic (the sink's
+-- durable queue; ingestion/webhook_landing.py and webhook_sink/). The sink inserts the row (raw body,
+-- the headers and query parameters worth keeping for audit, never a secret) and answers 202 only once
+-- it is committed; a redelivery of the same event id conflicts on (integration_id, event_id) and adds
+-- nothing. The worker (`conciliador sink worker`) takes `pending` rows with FOR UPDATE SKIP LOCKED,
+-- writes their raw rows (source 'webhook', no sync run: a webhook is no extraction of an interval)
+-- and marks them `done` with how many raw rows they added; a failure is retried with exponential
+-- backoff (`attempts`, `next_attempt_at`, `last_error`) and the row goes `dead` (the dead-letter
+-- queue) after the last attempt, or at once for a body its provider's scheme cannot parse.
 create table if not exists ops.webhook_deliveries (
     delivery_id      bigserial primary key,
     integration_id   bigint not null references control.integrations (integration_id),
     tenant_id        text not null,
     provider         text not null,
     event_id         text not null,
-    event_type       text not null,
+    event_type       text,
     occurred_at      timestamptz,
     received_at      timestamptz not null default now(),
     rows_written     bigint not null default 0,
-    rows_by_table    jsonb not null default '{}'::jsonb
+    rows_by_table    jsonb not null default '{}'::jsonb,
+    body             bytea,
+    headers          jsonb not null default '{}'::jsonb,
+    query            jsonb not null default '{}'::jsonb,
+    status           text not null default 'pending' check (status in ('pending', 'done', 'dead')),
+    attempts         integer not null default 0,
+    next_attempt_at  timestamptz default now(),
+    last_error       text,
+    processed_at     timestamptz
 );
-create index if not exists webhook_deliveries_event_idx
-    on ops.webhook_deliveries (integration_id, event_id);
+
+-- Warehouses from before the sink kept one row per delivery (redeliveries included) and landed each
+-- at once: they gain the queue's columns (their rows are `done`, without a body), keep the first row
+-- of each event, and the event key becomes unique.
+alter table ops.webhook_deliveries alter column event_type drop not null;
+alter table ops.webhook_deliveries add column if not exists body bytea;
+alter table ops.webhook_deliveries add column if not exists headers jsonb not null default '{}'::jsonb;
+alter table ops.webhook_deliveries add column if not exists query jsonb not null default '{}'::jsonb;
+do $$
+begin
+    if not exists (select from information_schema.columns
+                   where table_schema = 'ops' and table_name = 'webhook_deliveries' and column_name = 'status') then
+        alter table ops.webhook_deliveries add column status text not null default 'done'
+            check (status in ('pending', 'done', 'dead'));
+        alter table ops.webhook_deliveries alter column status set default 'pending';
+    end if;
+end
+$$;
+alter table ops.webhook_deliveries add column if not exists attempts integer not null default 0;
+alter table ops.webhook_deliveries add column if not exists next_attempt_at timestamptz;
+alter table ops.webhook_deliveries alter column next_attempt_at set default now();
+alter table ops.webhook_deliveries add column if not exists last_error text;
+alter table ops.webhook_deliveries add column if not exists processed_at timestamptz;
+do $$
+begin
+    if not exists (select from pg_indexes where schemaname = 'ops' and indexname = 'webhook_deliveries_event_key') then
+        delete from ops.webhook_deliveries later using ops.webhook_deliveries first
+        where later.integration_id = first.integration_id and later.event_id = first.event_id
+          and later.delivery_id > first.delivery_id;
+        create unique index webhook_deliveries_event_key on ops.webhook_deliveries (integration_id, event_id);
+        drop index if exists ops.webhook_deliveries_event_idx;
+    end if;
+end
+$$;
+-- What the worker claims (pending, due first) and what the queue-depth and DLQ gauges count.
+create index if not exists webhook_deliveries_open_idx
+    on ops.webhook_deliveries (status, next_attempt_at) where status <> 'done';
 
 -- Data-quality and operational alerts; dedup_key keeps one open alert per finding.
 create table if not exists ops.alerts (

@@ -62,6 +62,9 @@ def test_references_resolve(compose: dict) -> None:
 def test_the_stack_has_what_the_design_asks_for(compose: dict) -> None:
     services = compose["services"]
     assert {"warehouse", "airflow-metadata", "airflow-scheduler", "airflow-api-server", "sandbox"} <= set(services)
+    assert {"sink", "sink-worker"} <= set(services)
+    for name in ("sink", "sink-worker"):
+        assert "@warehouse:" in services[name]["environment"]["DATABASE_URL"]
     scheduler_env = services["airflow-scheduler"]["environment"]
     assert scheduler_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
     assert "@warehouse:" in scheduler_env["DATABASE_URL"]

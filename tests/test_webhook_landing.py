@@ -1,8 +1,9 @@
-"""ingestion/webhook_landing.py against real PostgreSQL: verify, parse, land once, record every delivery.
+"""ingestion/webhook_landing.py against real PostgreSQL: verify, store once, process, land once.
 
 Pluggy's and PushinPay's notifications are landed through their integrations (secrets sealed in
-the vault, as `integrations add` stores them). A request that does not authenticate, or is not the
-documented shape, stores nothing at all; a redelivery stores only its delivery row.
+the vault, as `integrations add` stores them). A request that does not authenticate stores nothing
+at all; an authentic body that is not the documented shape is kept in the dead-letter queue; a
+redelivery stores nothing (the inbox holds one row per event).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _rows(conn: psycopg.Connection, table: str, key: str) -> list[tuple]:
 
 def _deliveries(conn: psycopg.Connection) -> list[tuple]:
     return conn.execute(
-        "select integration_id, provider, event_id, event_type, occurred_at, rows_written "
+        "select integration_id, provider, event_id, event_type, occurred_at, rows_written, status, attempts "
         "from ops.webhook_deliveries order by delivery_id"
     ).fetchall()
 
@@ -87,11 +88,10 @@ def test_a_pushinpay_payment_lands_its_event_and_transaction_once(clean_warehous
         ("tenant-a", iid, None, "webhook", TX, "refunded"),
     ]
     assert deliveries == [
-        (iid, "pushinpay", f"{TX}:paid", "paid", None, 2),
-        (iid, "pushinpay", f"{TX}:paid", "paid", None, 0),
-        (iid, "pushinpay", f"{TX}:paid", "paid", None, 0),
-        (iid, "pushinpay", f"{TX}:refunded", "refunded", None, 2),
+        (iid, "pushinpay", f"{TX}:paid", "paid", None, 2, "done", 1),
+        (iid, "pushinpay", f"{TX}:refunded", "refunded", None, 2, "done", 1),
     ]
+    assert first.delivery_id == again.delivery_id == re_encoded.delivery_id
     assert sorted(landed, key=str) == [("Ana",), (None,)]
 
 
@@ -108,7 +108,7 @@ def test_a_pluggy_notification_lands_once(clean_warehouse: str) -> None:
         ("evt-1", "item/updated", 0, True),
     ]
     assert rows == [("tenant-a", iid, None, "webhook", "evt-1", "item-1")]
-    assert [d[-1] for d in deliveries] == [1, 0, 0]
+    assert [d[5:] for d in deliveries] == [(1, "done", 1)]
 
 
 def test_the_same_event_for_two_tenants_lands_for_each(clean_warehouse: str) -> None:
@@ -122,33 +122,53 @@ def test_the_same_event_for_two_tenants_lands_for_each(clean_warehouse: str) -> 
 
 
 @pytest.mark.parametrize(
-    ("headers", "body", "error"),
+    ("headers", "error"),
     [
-        ({"x-pushinpay-token": "not-the-token"}, PAID, BadSignatureError),
-        ({"x-pushinpay-token": PLUGGY_SECRET}, PAID, BadSignatureError),
-        ({"Authorization": f"Bearer {PUSHINPAY_TOKEN}"}, PAID, MissingHeaderError),
-        ({}, PAID, MissingHeaderError),
-        (
-            {"x-pushinpay-token": PUSHINPAY_TOKEN},
-            b'{"id": "a1", "status": "paid", "value": 10.05}',
-            WebhookPayloadError,
-        ),
-        ({"x-pushinpay-token": PUSHINPAY_TOKEN}, b"not a notification", WebhookPayloadError),
+        ({"x-pushinpay-token": "not-the-token"}, BadSignatureError),
+        ({"x-pushinpay-token": PLUGGY_SECRET}, BadSignatureError),
+        ({"Authorization": f"Bearer {PUSHINPAY_TOKEN}"}, MissingHeaderError),
+        ({}, MissingHeaderError),
     ],
 )
-def test_a_request_that_fails_verification_or_parsing_stores_nothing(
-    clean_warehouse: str, headers: dict[str, str], body: bytes, error: type[Exception]
+def test_a_request_that_fails_verification_stores_nothing(
+    clean_warehouse: str, headers: dict[str, str], error: type[Exception]
 ) -> None:
     with psycopg.connect(clean_warehouse) as conn:
         iid = _integration(conn, "pushinpay", secret=PUSHINPAY_TOKEN)
         with pytest.raises(error) as raised:
-            land(conn, iid, headers, {}, body, keyring=KEYRING)
+            land(conn, iid, headers, {}, PAID, keyring=KEYRING)
         assert PUSHINPAY_TOKEN not in str(raised.value)
         counts = conn.execute(
             "select (select count(*) from raw.pushinpay_webhook_events), "
             "(select count(*) from raw.pushinpay_transactions), (select count(*) from ops.webhook_deliveries)"
         ).fetchone()
     assert counts == (0, 0, 0)
+
+
+@pytest.mark.parametrize("body", [b'{"id": "a1", "status": "paid", "value": 10.05}', b"not a notification"])
+def test_an_authentic_body_that_does_not_parse_is_kept_in_the_dead_letter_queue(
+    clean_warehouse: str, body: bytes
+) -> None:
+    """It proved where it comes from, so it must not be lost: stored by its hash, dead, with the parse error."""
+    import hashlib
+
+    headers = {"x-pushinpay-token": PUSHINPAY_TOKEN, "Content-Type": "application/json"}
+    with psycopg.connect(clean_warehouse) as conn:
+        iid = _integration(conn, "pushinpay", secret=PUSHINPAY_TOKEN)
+        for _ in range(2):  # the second is a redelivery: still one row
+            with pytest.raises(WebhookPayloadError):
+                land(conn, iid, headers, {}, body, keyring=KEYRING)
+        raw = conn.execute(
+            "select (select count(*) from raw.pushinpay_webhook_events), (select count(*) from raw.pushinpay_transactions)"
+        ).fetchone()
+        stored = conn.execute(
+            "select event_id, status, last_error, body, headers from ops.webhook_deliveries"
+        ).fetchall()
+    assert raw == (0, 0)
+    ((event_id, status, last_error, stored_body, stored_headers),) = stored
+    assert (event_id, status) == ("body-sha256:" + hashlib.sha256(body).hexdigest(), "dead")
+    assert last_error.startswith("pushinpay:") and bytes(stored_body) == body
+    assert stored_headers == {"content-type": "application/json"}, "the token header is never stored"
 
 
 def test_integrations_that_cannot_take_webhooks_are_refused_by_name(clean_warehouse: str) -> None:

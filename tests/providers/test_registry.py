@@ -26,6 +26,7 @@ SHARED = [
     *sorted((ROOT / "ingestion").glob("*.py")),
     *sorted((ROOT / "ingestion").glob("*.sql")),
     *sorted((ROOT / "dags").glob("*.py")),
+    *sorted((ROOT / "webhook_sink").glob("*.py")),
     *sorted(p for p in (ROOT / "plugins" / "providers").glob("*.py") if p.name != "registry.py"),
 ]
 

@@ -24,10 +24,15 @@
     else, so the rest stay as they are. last_loaded_at is the newest load among the inputs
     read; changed_at when the build that last wrote the row ran (int_payments reads the rows
     changed since its own last build).
+
+    Planning: nested loops are off for this model's transaction (as for int_asaas__payments and
+    the payout matching, DECISIONLOG 41): on the 1M-payment benchmark's daily build PostgreSQL
+    re-read the aggregated payout listings once per touched charge (21 s); hash joins: 0.5 s.
 #}
 {{
     config(
         materialized='incremental',
+        pre_hook="set local enable_nestloop = off",
         unique_key=['tenant_id', 'payment_id'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
