@@ -1,6 +1,6 @@
 """A tenant's contracts: split rates (control.split_rates) and gateway fee schedules (control.fee_schedules).
 
-Split rates carry, for the sales platforms (Hotmart, Kiwify), an optional `coproducer_rate`: the
+Split rates carry, for the sales platforms (merchants of record with co-producers), an optional `coproducer_rate`: the
 co-producer's share of (gross − fee − affiliate commission); absent means the dbt var (0).
 
 The marts read these tables at every build (docs/payment-reconciliation-rules.md, "Splits" and

@@ -180,7 +180,7 @@ create table if not exists control.split_rates (
     product_id         text,
     platform_fee_rate  numeric(9, 6) not null check (platform_fee_rate between 0 and 1),
     affiliate_rate     numeric(9, 6) not null check (affiliate_rate between 0 and 1),
-    -- Sales platforms (Hotmart, Kiwify): a co-producer's share of (gross − fee − affiliate
+    -- Sales platforms (merchants of record): a co-producer's share of (gross − fee − affiliate
     -- commission); null means the dbt var coproducer_rate (0).
     coproducer_rate    numeric(9, 6) check (coproducer_rate between 0 and 1),
     valid_from         date not null,
