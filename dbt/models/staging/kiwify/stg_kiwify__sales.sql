@@ -7,11 +7,29 @@
 
     Kiwify may state the fee and net in another currency than the charge (`fee_currency`,
     `settlement_currency`); the currencies are kept next to the amounts.
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'sale_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'sale_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('kiwify', 'sales') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -52,6 +70,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, sale_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'sale_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions
