@@ -17,7 +17,8 @@
       the account's own account_id only as a credential, which dbt never reads. A partner
       without a document is another party;
     - refunded_at is Kiwify's `refunded_at`, kept for canonical refunded and charged_back sales
-      (the payout condition needs the chargeback's date; Kiwify writes no other);
+      (the payout condition needs the chargeback's date); a chargeback without one is dated by
+      the first sync that saw it chargedback (stg_kiwify__sales.first_charged_back_seen_at);
     - the status is the latest sale object's; notifications are not read here (the sync re-reads
       every order a webhook names), and an order known only from a notification is not a
       payment until the sync reads it;
@@ -249,7 +250,11 @@ mapped as (
         coalesce(sales.affiliate_commission_amount, 0) as affiliate_commission,
         sales.net_amount as stated_net_amount,
         sales.approved_at,
-        sales.refunded_at as kiwify_refunded_at,
+        case
+            when sales.status = 'chargedback'
+                then coalesce(sales.refunded_at, sales.first_charged_back_seen_at)
+            else sales.refunded_at
+        end as kiwify_refunded_at,
         sales.loaded_at,
         {{ sao_paulo_date('sales.approved_at') }} as paid_date
     from sales
