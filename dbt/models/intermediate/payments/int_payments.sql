@@ -90,8 +90,7 @@ final as (
         case when took_money then split_withheld_amount else 0 end as split_withheld_amount,
         case when took_money then net_amount else 0 end as net_amount,
         case when took_money then coproducer_commission else 0 end as coproducer_commission,
-        case when took_money then affiliate_commission_reported end
-            as affiliate_commission_reported,
+        affiliate_commission_reported,
         subscription_id,
         stated_net_amount,
         {{ sao_paulo_date('paid_at') }} as paid_date,
