@@ -240,6 +240,7 @@ GATEWAY_MARTS = """
     from marts.fct_payment_reconciliation as r
     left join marts.fct_payment_splits as s using (platform, payment_id)
     left join marts.fct_fee_audit as a using (platform, payment_id)
+    where r.platform in ('stripe', 'asaas', 'mercadopago', 'pushinpay')
 """
 AUDIT_STATUS = {"ok": "within_contract", "overcharged": "overcharged", "no_contract": "no_contract", None: None}
 

@@ -301,6 +301,7 @@ final as (
             case when platform in ('hotmart', 'kiwify') then coproducer_commission end,
             'affiliate_commission_reported', affiliate_commission_reported,
             'subscription_id', subscription_id,
+            'outside_split_scope', split_scope_note,
             'value_tolerance', value_tolerance,
             'grace_days', grace_days
         ) as evidence,

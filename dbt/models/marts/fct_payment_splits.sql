@@ -24,7 +24,9 @@
     compared role by role: affiliate_difference and coproducer_difference = reported − model,
     producer_difference = stated net − producer_amount; split_mismatch when any of them exceeds
     split_tolerance. split_difference is split_withheld − (affiliate + co-producer) of the model.
-    The gateways keep coproducer_commission 0 and null differences by role.
+    The gateways keep coproducer_commission 0 and null differences by role. A sale outside the
+    rules' scope (split_scope_note: the account is not the producer, ADDON commissions, money not
+    in BRL) keeps its parts and differences but has split_mismatch null: it is not compared.
 
     Readings of the rules document where it leaves a choice (the lead settles them there):
     - "a product with no row" is read as no row valid on the paid date: a product whose rows
@@ -299,7 +301,9 @@ final as (
         affiliate_difference,
         coproducer_difference,
         producer_difference,
+        split_scope_note,
         case
+            when split_scope_note is not null then null
             when is_sales_platform
                 then greatest(
                     abs(affiliate_difference), abs(coproducer_difference), abs(producer_difference)

@@ -29,7 +29,11 @@
     - the affiliate is the AFFILIATE commission's ucode (the smallest, should there be several);
     - a took-money sale with no contract row has no R and no payout: it awaits release, as at
       PushinPay;
-    - fee_source is 'gateway' (reported by the platform, as the marts' accepted values say).
+    - fee_source is 'gateway' (reported by the platform, as the marts' accepted values say);
+    - split_scope_note says why a sale is outside the rules' scope of the split comparison (the
+      account is not the sale's producer: commission_as other than PRODUCER, absent read as
+      PRODUCER; ADDON commissions; a price, total or fee not in BRL, absent read as BRL); null
+      when in scope. fct_payment_splits then leaves split_mismatch null.
 
     Incremental (the gateways' pattern, dbt/DECISIONLOG.md 44): a daily build recomputes the
     transactions touched since the newest load it holds (minus var('staging_reload_hours')): a
@@ -217,6 +221,10 @@ joined as (
         sales.installments_number,
         sales.is_subscription,
         sales.approved_at,
+        sales.commission_as,
+        coalesce(price_details.total_currency, sales.price_currency) as price_currency,
+        price_details.fee_currency,
+        coalesce(commissions.addon_commission, 0) as addon_commission,
         coalesce(sales.is_order_bump, notifications_summarised.is_order_bump, false)
             as is_order_bump,
         coalesce(
@@ -396,6 +404,14 @@ final as (
             as coproducer_commission,
         cast(case when took_money then affiliate_commission else 0 end as numeric(18, 2))
             as affiliate_commission_reported,
+        case
+            when coalesce(commission_as, 'PRODUCER') <> 'PRODUCER'
+                then 'commission_as ' || commission_as
+            when addon_commission <> 0 then 'addon commissions'
+            when coalesce(price_currency, 'BRL') <> 'BRL' or coalesce(fee_currency, 'BRL') <> 'BRL'
+                then 'currency ' || coalesce(price_currency, 'BRL') || '/'
+                    || coalesce(fee_currency, 'BRL')
+        end as split_scope_note,
         fee_schedules_fingerprint,
         last_loaded_at,
         {{ build_time() }} as changed_at

@@ -34,7 +34,11 @@
       and a sale joins the day that is its R (linear in the days, as dbt/DECISIONLOG.md 43);
     - amounts are taken as reais whatever `fee_currency` / `settlement_currency` say (the
       currencies are in staging for a check the rules do not make yet);
-    - a took-money sale with no contract row has no R and no payout: it awaits release.
+    - a took-money sale with no contract row has no R and no payout: it awaits release;
+    - split_scope_note says why a sale is outside the rules' scope of the split comparison: a
+      charge, fee or settlement currency other than BRL (absent read as BRL); null when in scope
+      (which role the account has in a sale the API does not say: every sale is read as the
+      producer's). fct_payment_splits then leaves split_mismatch null.
 
     Incremental (the gateways' pattern, dbt/DECISIONLOG.md 44): a daily build recomputes the
     sales loaded since the newest load it holds (minus var('staging_reload_hours')); the sales
@@ -251,6 +255,17 @@ mapped as (
         sales.net_amount as stated_net_amount,
         sales.approved_at,
         case
+            when coalesce(sales.charge_currency, 'BRL') <> 'BRL'
+                or coalesce(sales.fee_currency, 'BRL') <> 'BRL'
+                or coalesce(sales.settlement_currency, 'BRL') <> 'BRL'
+                then 'currency ' || concat_ws(
+                    '/',
+                    coalesce(sales.charge_currency, 'BRL'),
+                    coalesce(sales.fee_currency, 'BRL'),
+                    coalesce(sales.settlement_currency, 'BRL')
+                )
+        end as split_scope_note,
+        case
             when sales.status = 'chargedback'
                 then coalesce(sales.refunded_at, sales.first_charged_back_seen_at)
             else sales.refunded_at
@@ -445,6 +460,7 @@ final as (
             case when fingerprinted.took_money then fingerprinted.affiliate_commission else 0 end
             as numeric(18, 2)
         ) as affiliate_commission_reported,
+        fingerprinted.split_scope_note,
         fingerprinted.fee_schedules_fingerprint,
         fingerprinted.payout_documents_fingerprint,
         fingerprinted.loaded_at as last_loaded_at,

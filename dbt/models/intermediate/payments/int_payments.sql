@@ -55,11 +55,13 @@ unioned as (
         {%- if gateway in sales_platforms %}
         subscription_id,
         coproducer_commission,
-        affiliate_commission_reported
+        affiliate_commission_reported,
+        split_scope_note
         {%- else %}
         cast(null as text) as subscription_id,
         cast(0 as numeric(18, 2)) as coproducer_commission,
-        cast(null as numeric(18, 2)) as affiliate_commission_reported
+        cast(null as numeric(18, 2)) as affiliate_commission_reported,
+        cast(null as text) as split_scope_note
         {%- endif %}
     from {{ gateway }}_payments
     {%- if is_incremental() %}
@@ -92,6 +94,7 @@ final as (
         case when took_money then coproducer_commission else 0 end as coproducer_commission,
         affiliate_commission_reported,
         subscription_id,
+        split_scope_note,
         stated_net_amount,
         {{ sao_paulo_date('paid_at') }} as paid_date,
         {{ sao_paulo_date('refunded_at') }} as refunded_date,
