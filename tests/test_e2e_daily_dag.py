@@ -396,4 +396,6 @@ def test_every_sales_platform_sale_equals_the_ground_truth(first_run, world: Wor
         got = {column: mart[key][column] for column in expected}
         if got != expected:
             differing.append((key, {c: (expected[c], got[c]) for c in expected if expected[c] != got[c]}))
-    assert not differing, f"{len(differing)} of {len(truth)} sales differ; first: {differing[:3]}"
+    by_column = Counter((key[0], column) for key, diff in differing for column in diff)
+    examples = {column: next((key, d[column]) for key, d in differing if column in d) for _, column in by_column}
+    assert not differing, f"{len(differing)} of {len(truth)} sales differ: {dict(by_column)}; e.g. {examples}"
