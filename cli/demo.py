@@ -33,7 +33,6 @@ from cli.arguments import parse_date
 from ingestion import integrations
 from ingestion.airflow_runner import dag_test, ensure_metadata_db
 from ingestion.errors import UserError
-from ingestion.settings import DBT_PROJECT_DIR
 from ingestion.vault import Keyring
 from ingestion.warehouse import admin_url, create_database, ensure_schema, prepare_warehouse, with_database
 from plugins.providers.registry import PROVIDERS
@@ -286,28 +285,24 @@ _GATEWAY_TOTALS = """
            coalesce(sum(r.gross_amount) filter (where r.payment_status in ('paid', 'refunded', 'charged_back')), 0),
            coalesce(sum(r.fee_amount), 0), coalesce(sum(r.net_amount), 0),
            coalesce(sum(s.platform_fee), 0), coalesce(sum(s.affiliate_commission), 0),
-           coalesce(sum(s.producer_amount), 0),
+           coalesce(sum(s.coproducer_commission), 0), coalesce(sum(s.producer_amount), 0),
            count(*) filter (where a.overcharged), coalesce(sum(a.overcharge_amount), 0),
            count(*) filter (where s.split_mismatch)
     from marts.fct_payment_reconciliation as r
-    left join marts.fct_payment_splits as s using (platform, payment_id)
-    left join marts.fct_fee_audit as a using (platform, payment_id)
+    left join marts.fct_payment_splits as s using (tenant_id, platform, payment_id)
+    left join marts.fct_fee_audit as a using (tenant_id, platform, payment_id)
     group by r.platform
 """
 
 
 def report_gateways(url: str, world: World) -> bool:
-    """The gateways' reconciliation, splits and fee audit beside the ground truth; True when they agree."""
+    """The gateways' and sales platforms' (Hotmart, Kiwify) reconciliation, splits and fee audit beside
+    the ground truth; True when they agree."""
     from sandbox.core.payments.gateway import GatewayFacts
 
-    # The platforms the warehouse reconciles: those with dbt models of their own. A platform whose
-    # models are not written yet (its raw tables land, nothing reads them) is left out of the
-    # comparison rather than counted as every payment missing.
-    gateways = [
-        name
-        for name, facts in world.facts.items()
-        if isinstance(facts, GatewayFacts) and (DBT_PROJECT_DIR / "models" / "intermediate" / name).is_dir()
-    ]
+    # Every payment platform of the world: the four gateways and the two sales platforms all go
+    # through int_payments and the payment marts.
+    gateways = [name for name, facts in world.facts.items() if isinstance(facts, GatewayFacts)]
     truth_rows = [row for name in gateways for row in world.facts[name].ground_truth()]
     if not truth_rows:
         return True
@@ -330,7 +325,7 @@ def report_gateways(url: str, world: World) -> bool:
     agreement = Agreement.of(truth, rows)
     Console().print(agreement.line("gateway payments"))
 
-    labels = ("payments", "gross", "gateway fee", "net", "platform fee", "affiliates", "producers",
+    labels = ("payments", "gross", "gateway fee", "net", "platform fee", "affiliates", "co-producers", "producers",
               "over-charged payments", "over-charge R$", "split mismatches")  # fmt: skip
     money = Table(title="Gateway money (payments that took money): the mart, and the ground truth where it differs")
     money.add_column("")
@@ -347,13 +342,15 @@ def report_gateways(url: str, world: World) -> bool:
             sum((r["net_amount"] for r in rows_of), Decimal(0)),
             sum((r["platform_fee"] for r in rows_of), Decimal(0)),
             sum((r["affiliate_commission"] for r in rows_of), Decimal(0)),
+            sum((r.get("coproducer_commission") or Decimal(0) for r in rows_of), Decimal(0)),
             sum((r["producer_amount"] for r in rows_of), Decimal(0)),
             sum(1 for r in rows_of if r["fee_status"] == "overcharged"),
             sum((r["overcharge_amount"] or Decimal(0) for r in rows_of), Decimal(0)),
             sum(1 for r in rows_of if r["split_mismatch"]),
         )
         got = totals.get(
-            name, (0, Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0), 0, Decimal(0), 0)
+            name,
+            (0, Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0), 0, Decimal(0), 0),
         )
         cells = []
         for value, want in zip(got, expected_totals, strict=True):
@@ -367,7 +364,8 @@ def report_gateways(url: str, world: World) -> bool:
         money.add_row(label, *(column[i] for column in columns))
     Console().print(money)
     Console().print(
-        "Splits: platform fee + affiliate + producer = gross, to the cent, for every payment; over-charges "
+        "Splits: platform fee + affiliate + co-producer + producer = gross, to the cent, for every payment (at "
+        "Hotmart and Kiwify the platform fee is the platform's own fee); over-charges "
         "are fees above the contract (money to claim back: marts.fct_fee_audit_monthly)."
         + (" [green]Totals match the ground truth.[/green]" if same else " [red]TOTALS DIFFER.[/red]")
     )

@@ -157,6 +157,12 @@ CORRUPTIONS: dict[str, tuple[str, str]] = {
         f"update {SPLITS} set producer_amount = producer_amount + 0.01 where payment_id = '2001'",
         "fail",
     ),
+    # A co-producer part (sum kept) at a gateway: a sales platform's reading leaking into a gateway's split.
+    "split_by_role_only_at_sales_platforms": (
+        f"update {SPLITS} set coproducer_commission = 0.01, producer_amount = producer_amount - 0.01 "
+        "where payment_id = 'ch_gw_1'",
+        "fail",
+    ),
     "split_rate_source_is_known": (
         f"update {SPLITS} set rate_source = 'guessed' where payment_id = 'pay_gw_1'",
         "fail",

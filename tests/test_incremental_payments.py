@@ -1,4 +1,4 @@
-"""The daily incremental build of the gateway payment models equals a full refresh (issue 9, "Incremental").
+"""The daily incremental build of the payment models (gateways, Hotmart, Kiwify) equals a full refresh (issues 9, 10).
 
 A small gateway world (iFood sells nothing) is loaded the way the daily DAG loads it: PushinPay's
 notifications landed as the webhook sink lands them, each day's, then most of the history
@@ -33,9 +33,10 @@ from sandbox.world import World, WorldConfig
 
 pytestmark = pytest.mark.e2e
 
-GATEWAYS = ("stripe", "mercadopago", "asaas", "pushinpay")
+GATEWAYS = ("stripe", "mercadopago", "asaas", "pushinpay", "hotmart", "kiwify")
 # Cards released within the world and payouts going wrong often enough that verdicts move
-# from day to day; iFood sells nothing (its syncs are not run).
+# from day to day; iFood sells nothing (its syncs are not run). Hotmart and Kiwify (the sales
+# platforms) sell at their default rate and go through the same payment marts.
 CONFIG = WorldConfig(
     seed=7,
     tenants=2,
@@ -170,19 +171,35 @@ def test_daily_incremental_payment_builds_equal_a_full_refresh(loaded_world, ser
         day = first_daily + timedelta(days=n)
         as_of = day + timedelta(days=1)
         if n == 1:
-            # A finance team edits contracts and a tolerance: a new default split rate and a
-            # tighter grace for one tenant, a new PushinPay fee for the other, all valid from
-            # before the history's end, so rows built days ago change.
+            # A finance team edits contracts and a tolerance: a new default split rate (with a
+            # co-producer share) and a tighter grace for one tenant, a new PushinPay fee and a
+            # Hotmart PIX release term for the other, all valid from before the history's end,
+            # so rows built days ago change.
             valid_from = CONFIG.start + timedelta(days=3)
             with psycopg.connect(url) as conn:
                 contracts.set_split_rate(
-                    conn, contracts.SplitRate(changed_tenant, None, Decimal("0.05"), Decimal("0.25"), valid_from, None)
+                    conn,
+                    contracts.SplitRate(
+                        changed_tenant,
+                        None,
+                        Decimal("0.05"),
+                        Decimal("0.25"),
+                        valid_from,
+                        None,
+                        coproducer_rate=Decimal("0.10"),
+                    ),
                 )
                 set_tolerance(conn, changed_tenant, value_tolerance=None, grace_days=1, note="test")
                 contracts.set_fee(
                     conn,
                     contracts.FeeSchedule(
                         fee_tenant, "pushinpay", "pix", 1, 1, Decimal("1.50"), Decimal("0.10"), 1, valid_from, None
+                    ),
+                )
+                contracts.set_fee(
+                    conn,
+                    contracts.FeeSchedule(
+                        fee_tenant, "hotmart", "pix", 1, 1, Decimal("9.90"), Decimal("1.00"), 4, valid_from, None
                     ),
                 )
         with psycopg.connect(url) as conn:
@@ -237,6 +254,18 @@ def test_daily_incremental_payment_builds_equal_a_full_refresh(loaded_world, ser
                     "where tenant_id = %s and platform = 'pushinpay'",
                     (newest["fct_payments"], fee_tenant),
                 ).fetchone()
+                # A new release term moves R: every Hotmart sale of that tenant is recomputed.
+                hotmart_rows = conn.execute(
+                    "select count(*), count(*) filter (where changed_at = %s) from marts.fct_payments "
+                    "where tenant_id = %s and platform = 'hotmart'",
+                    (newest["fct_payments"], fee_tenant),
+                ).fetchone()
+                platform_rows = dict(
+                    conn.execute(
+                        "select platform, count(*) from marts.fct_payment_reconciliation "
+                        "where platform in ('hotmart', 'kiwify') group by platform"
+                    ).fetchall()
+                )
         incremental = all_marts(url)
         full = full_refresh_of_a_copy(url, server_admin_url, as_of)
         assert_same_rows(incremental, full, as_of)
@@ -245,6 +274,9 @@ def test_daily_incremental_payment_builds_equal_a_full_refresh(loaded_world, ser
     for mart, (rows, rewritten) in contract_rows.items():
         assert rows > 0 and rewritten == rows, (mart, rows, rewritten)
     assert pushinpay_rows[0] > 0 and pushinpay_rows[1] == pushinpay_rows[0], pushinpay_rows
+    assert hotmart_rows[0] > 0 and hotmart_rows[1] == hotmart_rows[0], hotmart_rows
+    # The sales platforms' sales were compared too (the marts hold them).
+    assert platform_rows.get("hotmart", 0) > 0 and platform_rows.get("kiwify", 0) > 0, platform_rows
 
     # A payout's verdict moved on (in transit → matched / missing / …) on a later day with none of
     # its payments reloaded, and every one of its payments was re-evaluated as of that day.

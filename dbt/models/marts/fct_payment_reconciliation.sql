@@ -9,7 +9,11 @@
       extracted, a PushinPay payment without a contract) is rule 6, awaiting_release: it
       cannot be judged by a release date it does not have;
     - days_late = business_days_between(D, credit date) only for a payout matched late; null
-      otherwise.
+      otherwise;
+    - the evidence's refunded_after_payout_id names, for rules 3 and 4, the payout that had
+      already paid the sale or payment when the money left (its D before refunded_at's date:
+      the rules' "Money that left after it arrived"); the sales platforms' evidence also carries
+      the commissions they reported by role and the subscription.
 
     Incremental (the daily run): only the payments whose status could have changed are
     re-evaluated, and the result equals a full refresh (tests/test_incremental_payments.py):
@@ -289,6 +293,15 @@ final as (
             'computed_net_amount', net_amount,
             'release_deadline', release_deadline,
             'refunded_date', refunded_date,
+            'refunded_after_payout_id',
+            case
+                when rule in (3, 4) and refunded_date > payout_date then matched_payout_id
+            end,
+            'coproducer_commission_reported',
+            case when platform in ('hotmart', 'kiwify') then coproducer_commission end,
+            'affiliate_commission_reported', affiliate_commission_reported,
+            'subscription_id', subscription_id,
+            'outside_split_scope', split_scope_note,
             'value_tolerance', value_tolerance,
             'grace_days', grace_days
         ) as evidence,

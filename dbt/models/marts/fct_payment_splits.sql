@@ -14,6 +14,20 @@
     commission at Asaas and PushinPay; a payment whose gateway withheld nothing has a null
     difference.
 
+    Sales platforms (Hotmart, Kiwify; the rules' "Commissions by role"): the platform's reported
+    fee is the first part, then
+      affiliate_commission  = round((gross − fee) × affiliate_rate, 2) when an affiliate is named
+      coproducer_commission = round((gross − fee − affiliate_commission) × coproducer_rate, 2)
+      producer_amount       = gross − fee − affiliate_commission − coproducer_commission
+    coproducer_rate is the chosen row's (product row, else tenant row); null on that row, or no
+    row, is the var coproducer_rate, never another row's rate. The reported commissions are
+    compared role by role: affiliate_difference and coproducer_difference = reported − model,
+    producer_difference = stated net − producer_amount; split_mismatch when any of them exceeds
+    split_tolerance. split_difference is split_withheld − (affiliate + co-producer) of the model.
+    The gateways keep coproducer_commission 0 and null differences by role. A sale outside the
+    rules' scope (split_scope_note: the account is not the producer, ADDON commissions, money not
+    in BRL) keeps its parts and differences but has split_mismatch null: it is not compared.
+
     Readings of the rules document where it leaves a choice (the lead settles them there):
     - "a product with no row" is read as no row valid on the paid date: a product whose rows
       all lie outside that date falls back to the tenant's default row, then to the vars;
@@ -135,6 +149,17 @@ rates_chosen as (
                 {{ var('affiliate_rate') }}
             ) as numeric(9, 6)
         ) as affiliate_rate,
+        cast(
+            coalesce(
+                case
+                    when product_rates.split_rate_id is not null
+                        then product_rates.coproducer_rate
+                    else tenant_rates.coproducer_rate
+                end,
+                {{ var('coproducer_rate') }}
+            ) as numeric(9, 6)
+        ) as coproducer_rate,
+        payments_that_took_money.platform in ('hotmart', 'kiwify') as is_sales_platform,
         cast({{ tenant_tolerance('split_tolerance') }} as numeric(18, 2)) as split_tolerance,
         split_terms.fingerprint as split_rates_fingerprint
     from payments_that_took_money
@@ -163,7 +188,12 @@ rates_chosen as (
 platform_fee_computed as (
     select
         *,
-        cast(round(gross_amount * platform_fee_rate, 2) as numeric(18, 2)) as platform_fee
+        cast(
+            case
+                when is_sales_platform then fee_amount
+                else round(gross_amount * platform_fee_rate, 2)
+            end as numeric(18, 2)
+        ) as platform_fee
     from rates_chosen
 ),
 
@@ -180,24 +210,64 @@ affiliate_commission_computed as (
     from platform_fee_computed
 ),
 
+coproducer_commission_computed as (
+    select
+        *,
+        case
+            when is_sales_platform
+                then cast(
+                    round(
+                        (gross_amount - platform_fee - affiliate_commission) * coproducer_rate, 2
+                    ) as numeric(18, 2)
+                )
+            else cast(0 as numeric(18, 2))
+        end as model_coproducer_commission
+    from affiliate_commission_computed
+),
+
 reported_compared as (
     select
         *,
-        cast(gross_amount - platform_fee - affiliate_commission as numeric(18, 2))
-            as producer_amount,
+        cast(
+            gross_amount - platform_fee - affiliate_commission - model_coproducer_commission
+            as numeric(18, 2)
+        ) as producer_amount,
         case
+            when is_sales_platform then 'commissions_by_role'
             when platform in ('stripe', 'mercadopago') then 'platform_fee'
             else 'affiliate_commission'
         end as reported_split_part,
         cast(
             case
+                when is_sales_platform
+                    then split_withheld_amount - affiliate_commission - model_coproducer_commission
                 when coalesce(split_withheld_amount, 0) = 0 then null
                 when platform in ('stripe', 'mercadopago')
                     then split_withheld_amount - platform_fee
                 else split_withheld_amount - affiliate_commission
             end as numeric(18, 2)
-        ) as split_difference
-    from affiliate_commission_computed
+        ) as split_difference,
+        cast(
+            case
+                when is_sales_platform
+                    then coalesce(affiliate_commission_reported, 0) - affiliate_commission
+            end as numeric(18, 2)
+        ) as affiliate_difference,
+        cast(
+            case
+                when is_sales_platform
+                    then coalesce(coproducer_commission, 0) - model_coproducer_commission
+            end as numeric(18, 2)
+        ) as coproducer_difference,
+        cast(
+            case
+                when is_sales_platform
+                    then coalesce(stated_net_amount, net_amount)
+                        - (gross_amount - platform_fee - affiliate_commission
+                            - model_coproducer_commission)
+            end as numeric(18, 2)
+        ) as producer_difference
+    from coproducer_commission_computed
 ),
 
 final as (
@@ -216,13 +286,30 @@ final as (
         split_rate_id,
         platform_fee_rate,
         affiliate_rate,
+        coproducer_rate,
         platform_fee,
         affiliate_commission,
+        model_coproducer_commission as coproducer_commission,
         producer_amount,
         split_withheld_amount,
         reported_split_part,
         split_difference,
-        coalesce(abs(split_difference) > split_tolerance, false) as split_mismatch,
+        affiliate_commission_reported as reported_affiliate_commission,
+        case when is_sales_platform then coproducer_commission end
+            as reported_coproducer_commission,
+        case when is_sales_platform then stated_net_amount end as stated_net_amount,
+        affiliate_difference,
+        coproducer_difference,
+        producer_difference,
+        split_scope_note,
+        case
+            when split_scope_note is not null then null
+            when is_sales_platform
+                then greatest(
+                    abs(affiliate_difference), abs(coproducer_difference), abs(producer_difference)
+                ) > split_tolerance
+            else coalesce(abs(split_difference) > split_tolerance, false)
+        end as split_mismatch,
         split_tolerance,
         split_rates_fingerprint,
         {{ build_time() }} as changed_at

@@ -3,7 +3,9 @@
     in the canonical columns of docs/payment-reconciliation-rules.md: who, what, the canonical
     status, gross, the gateway's fee, the split parts it withheld, the net (computed: gross −
     fee − split_withheld, the same meaning at every gateway) next to the net the gateway
-    states, and the dates. Its reconciliation is fct_payment_reconciliation.
+    states, and the dates. Its reconciliation is fct_payment_reconciliation. The sales platforms
+    (Hotmart, Kiwify: one row per sale) add the commissions they report by role
+    (coproducer_commission, affiliate_commission_reported) and the subscription of a renewal.
 
     Incremental: a daily build rewrites only the payments int_payments changed after this
     mart's newest row (changed_at: when the build that wrote the row ran); every column is
@@ -51,6 +53,9 @@ final as (
         split_withheld_amount,
         net_amount,
         stated_net_amount,
+        coproducer_commission,
+        affiliate_commission_reported,
+        subscription_id,
         paid_date,
         refunded_date,
         expected_release_date,

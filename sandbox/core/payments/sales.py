@@ -628,7 +628,9 @@ class SalesStory:
         if kind == "chargeback":
             protest = None
             if d.u.get("protest", 1.0) < 0.5:
-                protest = max(s.paid_at + timedelta(hours=1), at - timedelta(hours=self._after.randint(24, 72)))  # type: ignore[operator]
+                # the dispute opens earlier the same day: the rules date a chargeback by its first
+                # PURCHASE_PROTEST / PURCHASE_CHARGEBACK notification, and the day's deposit is the one debited
+                protest = max(opening, at - timedelta(minutes=10 * self._after.randint(24, 72)))
             d.sale = replace(s, state="charged_back", charged_back_at=at, protested_at=protest)
         else:
             d.sale = replace(s, state="refunded", refunded_at=at)

@@ -29,23 +29,50 @@
     - the affiliate is the AFFILIATE commission's ucode (the smallest, should there be several);
     - a took-money sale with no contract row has no R and no payout: it awaits release, as at
       PushinPay;
-    - fee_source is 'gateway' (reported by the platform, as the marts' accepted values say).
+    - fee_source is 'gateway' (reported by the platform, as the marts' accepted values say);
+    - split_scope_note says why a sale is outside the rules' scope of the split comparison (the
+      account is not the sale's producer: commission_as other than PRODUCER, absent read as
+      PRODUCER; ADDON commissions; a price, total or fee not in BRL, absent read as BRL); null
+      when in scope. fct_payment_splits then leaves split_mismatch null.
+
+    Incremental (the gateways' pattern, dbt/DECISIONLOG.md 44): a daily build recomputes the
+    transactions touched since the newest load it holds (minus var('staging_reload_hours')): a
+    history version, commissions, price details or a notification loaded; the sales the new
+    as-of date releases (stored without a payout, took money, R now before the as-of date, not
+    refunded or charged back on or before R); and every sale of a tenant whose fee schedules
+    changed (fee_schedules_fingerprint: R comes from them). changed_at is when the build that
+    last wrote the row ran (int_payments reads the rows changed since its own last build).
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'payment_id'], 'unique': true},
+            {'columns': ['last_loaded_at']},
+            {'columns': ['changed_at']},
+            {'columns': ['payout_id', 'expected_release_date']},
+        ],
+    )
+}}
+
 with
 
-sales as (
+all_sales as not materialized (
     select * from {{ ref('stg_hotmart__sales') }}
 ),
 
-commissions as (
+all_commissions as not materialized (
     select * from {{ ref('stg_hotmart__commissions') }}
 ),
 
-price_details as (
+all_price_details as not materialized (
     select * from {{ ref('stg_hotmart__price_details') }}
 ),
 
-notifications as (
+all_notifications as not materialized (
     select * from {{ ref('stg_hotmart__webhook_events') }}
 ),
 
@@ -56,6 +83,108 @@ fee_schedules as (
 calendar as (
     select * from {{ ref('int_calendar__business_days') }}
 ),
+
+fee_terms as (
+    {{ tenant_fingerprints('fee_schedules', 'control_rows.fee_schedule_id') }}
+),
+
+{% if is_incremental() -%}
+{%- set loaded_since = reload_since('last_loaded_at') %}
+tenants_with_new_fees as (
+    select tenants.tenant_id
+    from {{ tenants_of(this) }} as tenants
+    cross join lateral (
+        select computed.fee_schedules_fingerprint
+        from {{ this }} as computed
+        where computed.tenant_id = tenants.tenant_id
+        limit 1
+    ) as applied
+    left join fee_terms
+        on tenants.tenant_id = fee_terms.tenant_id
+    where applied.fee_schedules_fingerprint is distinct from fee_terms.fingerprint
+),
+
+transactions_to_compute as (
+    select tenant_id, transaction_id
+    from all_sales
+    where last_loaded_at >= {{ loaded_since }}
+    union
+    select tenant_id, transaction_id
+    from all_commissions
+    where loaded_at >= {{ loaded_since }}
+    union
+    select tenant_id, transaction_id
+    from all_price_details
+    where loaded_at >= {{ loaded_since }}
+    union
+    select tenant_id, transaction_id
+    from all_notifications
+    where loaded_at >= {{ loaded_since }}
+        and transaction_id is not null
+    union
+    select tenant_id, payment_id
+    from {{ this }}
+    where payout_id is null
+        and payment_status in ('paid', 'refunded', 'charged_back')
+        and expected_release_date < {{ as_of_date() }}
+        and (refunded_at is null or {{ sao_paulo_date('refunded_at') }} > expected_release_date)
+    union
+    select computed.tenant_id, computed.payment_id
+    from {{ this }} as computed
+    inner join tenants_with_new_fees
+        on computed.tenant_id = tenants_with_new_fees.tenant_id
+),
+
+sales as (
+    select all_sales.*
+    from all_sales
+    inner join transactions_to_compute
+        on all_sales.tenant_id = transactions_to_compute.tenant_id
+        and all_sales.transaction_id = transactions_to_compute.transaction_id
+),
+
+commissions as (
+    select all_commissions.*
+    from all_commissions
+    inner join transactions_to_compute
+        on all_commissions.tenant_id = transactions_to_compute.tenant_id
+        and all_commissions.transaction_id = transactions_to_compute.transaction_id
+),
+
+price_details as (
+    select all_price_details.*
+    from all_price_details
+    inner join transactions_to_compute
+        on all_price_details.tenant_id = transactions_to_compute.tenant_id
+        and all_price_details.transaction_id = transactions_to_compute.transaction_id
+),
+
+notifications as (
+    select all_notifications.*
+    from all_notifications
+    inner join transactions_to_compute
+        on all_notifications.tenant_id = transactions_to_compute.tenant_id
+        and all_notifications.transaction_id = transactions_to_compute.transaction_id
+),
+
+{% else -%}
+sales as (
+    select * from all_sales
+),
+
+commissions as (
+    select * from all_commissions
+),
+
+price_details as (
+    select * from all_price_details
+),
+
+notifications as (
+    select * from all_notifications
+),
+
+{% endif -%}
 
 notifications_summarised as (
     select
@@ -74,7 +203,8 @@ notifications_summarised as (
         (array_agg(is_order_bump order by created_at desc, event_id desc)
             filter (where is_order_bump is not null))[1] as is_order_bump,
         (array_agg(subscriber_code order by created_at desc, event_id desc)
-            filter (where subscriber_code is not null))[1] as subscriber_code
+            filter (where subscriber_code is not null))[1] as subscriber_code,
+        max(loaded_at) as last_loaded_at
     from notifications
     where transaction_id is not null
     group by tenant_id, transaction_id
@@ -91,6 +221,10 @@ joined as (
         sales.installments_number,
         sales.is_subscription,
         sales.approved_at,
+        sales.commission_as,
+        coalesce(price_details.total_currency, sales.price_currency) as price_currency,
+        price_details.fee_currency,
+        coalesce(commissions.addon_commission, 0) as addon_commission,
         coalesce(sales.is_order_bump, notifications_summarised.is_order_bump, false)
             as is_order_bump,
         coalesce(
@@ -112,7 +246,13 @@ joined as (
         coalesce(
             notifications_summarised.first_charged_back_notified_at,
             sales.first_charged_back_seen_at
-        ) as first_charged_back_at
+        ) as first_charged_back_at,
+        greatest(
+            sales.last_loaded_at,
+            commissions.loaded_at,
+            price_details.loaded_at,
+            notifications_summarised.last_loaded_at
+        ) as last_loaded_at
     from sales
     left join price_details
         on sales.tenant_id = price_details.tenant_id
@@ -192,6 +332,15 @@ released as (
             = paid_day.business_day_index + contracted.release_days
 ),
 
+fingerprinted as (
+    select
+        released.*,
+        fee_terms.fingerprint as fee_schedules_fingerprint
+    from released
+    left join fee_terms
+        on released.tenant_id = fee_terms.tenant_id
+),
+
 final as (
     select
         tenant_id,
@@ -254,8 +403,19 @@ final as (
         cast(case when took_money then coproducer_commission else 0 end as numeric(18, 2))
             as coproducer_commission,
         cast(case when took_money then affiliate_commission else 0 end as numeric(18, 2))
-            as affiliate_commission_reported
-    from released
+            as affiliate_commission_reported,
+        case
+            when coalesce(commission_as, 'PRODUCER') <> 'PRODUCER'
+                then 'commission_as ' || commission_as
+            when addon_commission <> 0 then 'addon commissions'
+            when coalesce(price_currency, 'BRL') <> 'BRL' or coalesce(fee_currency, 'BRL') <> 'BRL'
+                then 'currency ' || coalesce(price_currency, 'BRL') || '/'
+                    || coalesce(fee_currency, 'BRL')
+        end as split_scope_note,
+        fee_schedules_fingerprint,
+        last_loaded_at,
+        {{ build_time() }} as changed_at
+    from fingerprinted
 )
 
 select * from final

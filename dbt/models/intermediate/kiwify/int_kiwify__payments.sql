@@ -7,8 +7,9 @@
     withheld, stated net = payment.net_amount (all centavos / 100). Kiwify publishes no release
     date: R = add_business_days(paid date, release_days) of the tenant's control.fee_schedules
     row (platform kiwify, the sale's method and installments) valid on the paid date. A released
-    sale's payout is the integration's payout object dated R (int_kiwify__payouts); none when
-    Kiwify lists no payout that day.
+    sale's payout is the integration's first payout object dated on or after R
+    (int_kiwify__payouts): Kiwify's payouts are withdrawals, a daily one takes the day's release,
+    a hand-made one what was released since the last; none while Kiwify lists none.
 
     Readings of the rules document where it leaves a choice (dbt/DECISIONLOG.md 48):
     - "the partners other than the account itself": a revenue partner is the account itself when
@@ -16,7 +17,8 @@
       the account's own account_id only as a credential, which dbt never reads. A partner
       without a document is another party;
     - refunded_at is Kiwify's `refunded_at`, kept for canonical refunded and charged_back sales
-      (the payout condition needs the chargeback's date; Kiwify writes no other);
+      (the payout condition needs the chargeback's date); a chargeback without one is dated by
+      the first sync that saw it chargedback (stg_kiwify__sales.first_charged_back_seen_at);
     - the status is the latest sale object's; notifications are not read here (the sync re-reads
       every order a webhook names), and an order known only from a notification is not a
       payment until the sync reads it;
@@ -25,15 +27,45 @@
     - method: credit_card → card, pix, boleto, anything else passed through as written;
     - payouts with a status that means the money never left (failed, refused, rejected,
       canceled, cancelled) are not payouts; when several payout objects of the integration share
-      the date R, the sale's payout is the earliest created (then the smallest id): each object
-      is still a payout of its own in int_kiwify__payouts and is matched by itself;
+      the first date on or after R, the sale's payout is the earliest created (then the smallest
+      id): each object is still a payout of its own in int_kiwify__payouts, matched by itself;
+    - the first payout on or after R is found by equality, not by a range join: each payout date
+      (its first object) covers the days after the integration's previous payout date up to it,
+      and a sale joins the day that is its R (linear in the days, as dbt/DECISIONLOG.md 43);
     - amounts are taken as reais whatever `fee_currency` / `settlement_currency` say (the
       currencies are in staging for a check the rules do not make yet);
-    - a took-money sale with no contract row has no R and no payout: it awaits release.
+    - a took-money sale with no contract row has no R and no payout: it awaits release;
+    - split_scope_note says why a sale is outside the rules' scope of the split comparison: a
+      charge, fee or settlement currency other than BRL (absent read as BRL); null when in scope
+      (which role the account has in a sale the API does not say: every sale is read as the
+      producer's). fct_payment_splits then leaves split_mismatch null.
+
+    Incremental (the gateways' pattern, dbt/DECISIONLOG.md 44): a daily build recomputes the
+    sales loaded since the newest load it holds (minus var('staging_reload_hours')); the sales
+    a changed payout object can move (its integration's took-money sales with R on or before
+    the latest changed date whose stored payout is none, dated on or after the earliest changed
+    date, or one of the changed objects); the sales the new as-of date releases; every sale of a
+    tenant whose fee schedules (R) or Kiwify payout documents (which partner is the account
+    itself) changed, by fingerprint. changed_at is when the build that last wrote the row ran.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'payment_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'payment_id'], 'unique': true},
+            {'columns': ['last_loaded_at']},
+            {'columns': ['changed_at']},
+            {'columns': ['tenant_id', 'integration_id', 'expected_release_date']},
+        ],
+    )
+}}
+
 with
 
-sales as (
+all_sales as not materialized (
     select * from {{ ref('stg_kiwify__sales') }}
 ),
 
@@ -52,6 +84,109 @@ fee_schedules as (
 calendar as (
     select * from {{ ref('int_calendar__business_days') }}
 ),
+
+fee_terms as (
+    {{ tenant_fingerprints('fee_schedules', 'control_rows.fee_schedule_id') }}
+),
+
+kiwify_integrations as (
+    select
+        integrations.tenant_id,
+        integrations.integration_id,
+        integrations.external_ids -> 'payout_documents' as payout_documents
+    from integrations
+    where integrations.provider = 'kiwify'
+),
+
+document_terms as (
+    {{ tenant_fingerprints('kiwify_integrations', 'control_rows.integration_id') }}
+),
+
+{% if is_incremental() -%}
+{%- set loaded_since = reload_since('last_loaded_at') %}
+tenants_with_new_terms as (
+    select tenants.tenant_id
+    from {{ tenants_of(this) }} as tenants
+    cross join lateral (
+        select computed.fee_schedules_fingerprint, computed.payout_documents_fingerprint
+        from {{ this }} as computed
+        where computed.tenant_id = tenants.tenant_id
+        limit 1
+    ) as applied
+    left join fee_terms
+        on tenants.tenant_id = fee_terms.tenant_id
+    left join document_terms
+        on tenants.tenant_id = document_terms.tenant_id
+    where (applied.fee_schedules_fingerprint, applied.payout_documents_fingerprint)
+        is distinct from (fee_terms.fingerprint, document_terms.fingerprint)
+),
+
+changed_payouts as (
+    select tenant_id, integration_id, payout_id, payout_date
+    from payouts
+    where loaded_at >= {{ loaded_since }}
+),
+
+changed_payout_days as (
+    select
+        tenant_id,
+        integration_id,
+        min(payout_date) as earliest_date,
+        max(payout_date) as latest_date
+    from changed_payouts
+    group by tenant_id, integration_id
+),
+
+sales_to_compute as (
+    select tenant_id, sale_id
+    from all_sales
+    where loaded_at >= {{ loaded_since }}
+    union
+    select computed.tenant_id, computed.payment_id
+    from {{ this }} as computed
+    inner join changed_payout_days
+        on computed.tenant_id = changed_payout_days.tenant_id
+        and computed.integration_id = changed_payout_days.integration_id
+        and computed.expected_release_date <= changed_payout_days.latest_date
+    where computed.payment_status in ('paid', 'refunded', 'charged_back')
+        and (
+            computed.payout_id is null
+            or computed.payout_date >= changed_payout_days.earliest_date
+        )
+    union
+    select computed.tenant_id, computed.payment_id
+    from {{ this }} as computed
+    inner join changed_payouts
+        on computed.tenant_id = changed_payouts.tenant_id
+        and computed.payout_id = changed_payouts.payout_id
+    union
+    select tenant_id, payment_id
+    from {{ this }}
+    where payout_id is null
+        and payment_status in ('paid', 'refunded', 'charged_back')
+        and expected_release_date < {{ as_of_date() }}
+        and (refunded_at is null or {{ sao_paulo_date('refunded_at') }} > expected_release_date)
+    union
+    select computed.tenant_id, computed.payment_id
+    from {{ this }} as computed
+    inner join tenants_with_new_terms
+        on computed.tenant_id = tenants_with_new_terms.tenant_id
+),
+
+sales as (
+    select all_sales.*
+    from all_sales
+    inner join sales_to_compute
+        on all_sales.tenant_id = sales_to_compute.tenant_id
+        and all_sales.sale_id = sales_to_compute.sale_id
+),
+
+{% else -%}
+sales as (
+    select * from all_sales
+),
+
+{% endif -%}
 
 account_documents as (
     select distinct
@@ -119,7 +254,23 @@ mapped as (
         coalesce(sales.affiliate_commission_amount, 0) as affiliate_commission,
         sales.net_amount as stated_net_amount,
         sales.approved_at,
-        sales.refunded_at as kiwify_refunded_at,
+        case
+            when coalesce(sales.charge_currency, 'BRL') <> 'BRL'
+                or coalesce(sales.fee_currency, 'BRL') <> 'BRL'
+                or coalesce(sales.settlement_currency, 'BRL') <> 'BRL'
+                then 'currency ' || concat_ws(
+                    '/',
+                    coalesce(sales.charge_currency, 'BRL'),
+                    coalesce(sales.fee_currency, 'BRL'),
+                    coalesce(sales.settlement_currency, 'BRL')
+                )
+        end as split_scope_note,
+        case
+            when sales.status = 'chargedback'
+                then coalesce(sales.refunded_at, sales.first_charged_back_seen_at)
+            else sales.refunded_at
+        end as kiwify_refunded_at,
+        sales.loaded_at,
         {{ sao_paulo_date('sales.approved_at') }} as paid_date
     from sales
     left join partners
@@ -180,6 +331,9 @@ is_released as (
     from released
 ),
 
+{#- The first object of each payout date, and the days it collects: those after the
+    integration's previous payout date, up to its own (from the calendar's first day for the
+    integration's first payout). #}
 day_payouts as (
     select distinct on (tenant_id, integration_id, payout_date)
         tenant_id,
@@ -192,73 +346,130 @@ day_payouts as (
     order by tenant_id, integration_id, payout_date, created_at, payout_id
 ),
 
+payout_windows as (
+    select
+        day_payouts.*,
+        lag(payout_date) over (
+            partition by tenant_id, integration_id order by payout_date
+        ) as previous_payout_date
+    from day_payouts
+),
+
+released_days as (
+    select distinct tenant_id, integration_id, expected_release_date
+    from is_released
+    where is_released
+),
+
+payout_of_release_day as (
+    select
+        released_days.tenant_id,
+        released_days.integration_id,
+        released_days.expected_release_date,
+        payout_windows.payout_id,
+        payout_windows.payout_date
+    from payout_windows
+    cross join lateral generate_series(
+        coalesce(
+            payout_windows.previous_payout_date + 1,
+            (select min(date_day) from calendar)
+        ),
+        payout_windows.payout_date,
+        interval '1 day'
+    ) as collected (collected_day)
+    inner join released_days
+        on payout_windows.tenant_id = released_days.tenant_id
+        and payout_windows.integration_id = released_days.integration_id
+        and cast(collected.collected_day as date) = released_days.expected_release_date
+),
+
+fingerprinted as (
+    select
+        is_released.*,
+        fee_terms.fingerprint as fee_schedules_fingerprint,
+        document_terms.fingerprint as payout_documents_fingerprint
+    from is_released
+    left join fee_terms
+        on is_released.tenant_id = fee_terms.tenant_id
+    left join document_terms
+        on is_released.tenant_id = document_terms.tenant_id
+),
+
 final as (
     select
-        is_released.tenant_id,
+        fingerprinted.tenant_id,
         'kiwify' as platform,
-        is_released.integration_id,
-        is_released.sale_id as payment_id,
-        is_released.order_id,
-        is_released.product_id,
-        is_released.affiliate_id,
-        is_released.method,
-        is_released.installments,
-        is_released.status as gateway_status,
-        is_released.payment_status,
-        cast(is_released.gross_amount as numeric(18, 2)) as gross_amount,
+        fingerprinted.integration_id,
+        fingerprinted.sale_id as payment_id,
+        fingerprinted.order_id,
+        fingerprinted.product_id,
+        fingerprinted.affiliate_id,
+        fingerprinted.method,
+        fingerprinted.installments,
+        fingerprinted.status as gateway_status,
+        fingerprinted.payment_status,
+        cast(fingerprinted.gross_amount as numeric(18, 2)) as gross_amount,
         cast(
-            case when is_released.took_money then is_released.fee_amount else 0 end
+            case when fingerprinted.took_money then fingerprinted.fee_amount else 0 end
             as numeric(18, 2)
         ) as fee_amount,
         'gateway' as fee_source,
         cast(
             case
-                when is_released.took_money
-                    then is_released.coproducer_commission + is_released.affiliate_commission
+                when fingerprinted.took_money
+                    then fingerprinted.coproducer_commission + fingerprinted.affiliate_commission
                 else 0
             end as numeric(18, 2)
         ) as split_withheld_amount,
         cast(
             case
-                when is_released.took_money
-                    then is_released.gross_amount - is_released.fee_amount
-                        - is_released.coproducer_commission - is_released.affiliate_commission
+                when fingerprinted.took_money
+                    then fingerprinted.gross_amount - fingerprinted.fee_amount
+                        - fingerprinted.coproducer_commission - fingerprinted.affiliate_commission
                 else 0
             end as numeric(18, 2)
         ) as net_amount,
-        cast(is_released.stated_net_amount as numeric(18, 2)) as stated_net_amount,
-        is_released.approved_at as paid_at,
-        is_released.refunded_at,
-        is_released.expected_release_date,
-        case when is_released.is_released then day_payouts.payout_id end as payout_id,
+        cast(fingerprinted.stated_net_amount as numeric(18, 2)) as stated_net_amount,
+        fingerprinted.approved_at as paid_at,
+        fingerprinted.refunded_at,
+        fingerprinted.expected_release_date,
+        case when fingerprinted.is_released then payout_of_release_day.payout_id end
+            as payout_id,
+        case when fingerprinted.is_released then payout_of_release_day.payout_date end
+            as payout_date,
         case
-            when is_released.payment_status = 'refunded'
+            when fingerprinted.payment_status = 'refunded'
                 then jsonb_build_array(jsonb_build_object(
-                    'status', is_released.status, 'refunded_at', is_released.refunded_at
+                    'status', fingerprinted.status, 'refunded_at', fingerprinted.refunded_at
                 ))
             else '[]'::jsonb
         end as refunds,
         case
-            when is_released.payment_status = 'charged_back'
+            when fingerprinted.payment_status = 'charged_back'
                 then jsonb_build_array(jsonb_build_object(
-                    'status', is_released.status, 'charged_back_at', is_released.refunded_at
+                    'status', fingerprinted.status, 'charged_back_at', fingerprinted.refunded_at
                 ))
             else '[]'::jsonb
         end as disputes,
-        is_released.subscription_id,
+        fingerprinted.subscription_id,
         cast(
-            case when is_released.took_money then is_released.coproducer_commission else 0 end
+            case when fingerprinted.took_money then fingerprinted.coproducer_commission else 0 end
             as numeric(18, 2)
         ) as coproducer_commission,
         cast(
-            case when is_released.took_money then is_released.affiliate_commission else 0 end
+            case when fingerprinted.took_money then fingerprinted.affiliate_commission else 0 end
             as numeric(18, 2)
-        ) as affiliate_commission_reported
-    from is_released
-    left join day_payouts
-        on is_released.tenant_id = day_payouts.tenant_id
-        and is_released.integration_id = day_payouts.integration_id
-        and is_released.expected_release_date = day_payouts.payout_date
+        ) as affiliate_commission_reported,
+        fingerprinted.split_scope_note,
+        fingerprinted.fee_schedules_fingerprint,
+        fingerprinted.payout_documents_fingerprint,
+        fingerprinted.loaded_at as last_loaded_at,
+        {{ build_time() }} as changed_at
+    from fingerprinted
+    left join payout_of_release_day
+        on fingerprinted.tenant_id = payout_of_release_day.tenant_id
+        and fingerprinted.integration_id = payout_of_release_day.integration_id
+        and fingerprinted.expected_release_date = payout_of_release_day.expected_release_date
 )
 
 select * from final

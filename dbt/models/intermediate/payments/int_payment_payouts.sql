@@ -1,10 +1,11 @@
 {#
     Every gateway payout (docs/payment-reconciliation-rules.md, "Payouts"): one transfer from a
     gateway to the bank, with the amount A the bank should receive and the date D it should
-    arrive. The union of int_<gw>__payouts (Stripe payout objects, Asaas transfers, Mercado
-    Pago and PushinPay day releases), with how many payments name each.
+    arrive. The union of int_<platform>__payouts (Stripe payout objects, Asaas transfers, Mercado
+    Pago and PushinPay day releases, Hotmart's computed daily deposits, Kiwify payout objects),
+    with how many payments name each.
 #}
-{%- set gateways = ['stripe', 'mercadopago', 'asaas', 'pushinpay'] %}
+{%- set gateways = ['stripe', 'mercadopago', 'asaas', 'pushinpay', 'hotmart', 'kiwify'] %}
 
 with
 

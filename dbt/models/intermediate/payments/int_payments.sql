@@ -1,10 +1,15 @@
 {#
-    Every gateway payment in the canonical columns of docs/payment-reconciliation-rules.md,
-    one row per (tenant, platform, payment): the union of the four gateways' int_<gw>__payments,
+    Every gateway payment and sales-platform sale in the canonical columns of
+    docs/payment-reconciliation-rules.md, one row per (tenant, platform, payment): the union of
+    the four gateways' and the two sales platforms' (Hotmart, Kiwify) int_<platform>__payments,
     with the São Paulo dates of paid_at and refunded_at. The per-gateway models say which
     field each column comes from. A payment that took no money (pending, failed, expired) has
     fee, split withheld and net 0, whatever the gateway shows as expected amounts (the rules
     document, "The canonical payment"): nothing was charged, kept or withheld.
+
+    The sales platforms add subscription_id, coproducer_commission and
+    affiliate_commission_reported (the commissions the platform reports by role); the gateways
+    supply null, 0 and null. refunded_at is, at the two platforms, also the chargeback's date.
 
     Incremental: a daily build copies only the rows the four gateway models wrote after this
     model's newest row (changed_at), whatever made them change (a load, the as-of date
@@ -24,7 +29,8 @@
         ],
     )
 }}
-{%- set gateways = ['stripe', 'mercadopago', 'asaas', 'pushinpay'] %}
+{%- set gateways = ['stripe', 'mercadopago', 'asaas', 'pushinpay', 'hotmart', 'kiwify'] %}
+{%- set sales_platforms = ['hotmart', 'kiwify'] %}
 {%- set columns = [
     'tenant_id', 'platform', 'integration_id', 'payment_id', 'order_id', 'product_id',
     'affiliate_id', 'method', 'installments', 'gateway_status', 'payment_status',
@@ -45,7 +51,18 @@ with
 unioned as (
     {%- for gateway in gateways %}
     select
-        {{ columns | join(',\n        ') }}
+        {{ columns | join(',\n        ') }},
+        {%- if gateway in sales_platforms %}
+        subscription_id,
+        coproducer_commission,
+        affiliate_commission_reported,
+        split_scope_note
+        {%- else %}
+        cast(null as text) as subscription_id,
+        cast(0 as numeric(18, 2)) as coproducer_commission,
+        cast(null as numeric(18, 2)) as affiliate_commission_reported,
+        cast(null as text) as split_scope_note
+        {%- endif %}
     from {{ gateway }}_payments
     {%- if is_incremental() %}
     where changed_at > {{ changed_since_last_build }}
@@ -74,6 +91,10 @@ final as (
         fee_source,
         case when took_money then split_withheld_amount else 0 end as split_withheld_amount,
         case when took_money then net_amount else 0 end as net_amount,
+        case when took_money then coproducer_commission else 0 end as coproducer_commission,
+        affiliate_commission_reported,
+        subscription_id,
+        split_scope_note,
         stated_net_amount,
         {{ sao_paulo_date('paid_at') }} as paid_date,
         {{ sao_paulo_date('refunded_at') }} as refunded_date,

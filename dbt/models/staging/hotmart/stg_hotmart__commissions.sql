@@ -7,11 +7,29 @@
 
     commission_total is null when any commission has no readable value, so the not_null test on
     it catches a malformed item instead of a sum that silently skips a party.
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'transaction_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'transaction_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('hotmart', 'commissions') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -34,9 +52,13 @@ deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, transaction_id') }}
 ),
 
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'transaction_id']) }}
+),
+
 summed as (
     select
-        deduplicated.*,
+        newer_versions.*,
         parties.commission_count,
         parties.unreadable_count,
         parties.total_value,
@@ -45,7 +67,7 @@ summed as (
         parties.affiliate_value,
         parties.addon_value,
         parties.affiliate_ucode
-    from deduplicated
+    from newer_versions
     cross join lateral (
         select
             count(*) as commission_count,
@@ -62,7 +84,7 @@ summed as (
                     as value,
                 upper(commission ->> 'source') as source,
                 nullif(commission #>> '{user,ucode}', '') as ucode
-            from jsonb_array_elements(deduplicated.commissions) as commission
+            from jsonb_array_elements(newer_versions.commissions) as commission
         ) as party
     ) as parties
 ),

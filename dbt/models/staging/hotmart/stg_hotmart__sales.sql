@@ -13,11 +13,42 @@
     The REST history does not document `purchase.order_bump` nor `subscription.subscriber.code`
     (webhook payloads carry them): they are read here when present and completed from the
     notifications in int_hotmart__payments.
+
+    Incremental (macros/incremental_staging.sql): a daily build reads the raw rows loaded since
+    the newest load it holds and merges them with the staged row of each transaction they name,
+    as one more candidate version carrying the earliest sightings so far (min is associative),
+    so the latest version, first_*_seen_at and last_loaded_at (the newest load of any version,
+    which int_hotmart__payments reads to find what changed) are a full refresh's.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'transaction_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'transaction_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+            {'columns': ['last_loaded_at']},
+        ],
+    )
+}}
+
+{%- set columns = [
+    'transaction_id', 'tenant_id', 'integration_id', 'sync_run_id', 'status', 'product_id',
+    'ordered_at', 'approved_at', 'warranty_expires_at', 'price_value', 'price_currency',
+    'hotmart_fee_total', 'payment_type', 'installments_number', 'is_subscription',
+    'recurrency_number', 'subscriber_code', 'is_order_bump', 'parent_purchase_transaction',
+    'commission_as', 'seen_at', 'payload_hash', 'loaded_at',
+] %}
+
 with
 
 source as (
     select * from {{ source('hotmart', 'sales') }}
+    {%- if is_incremental() %}
+    where loaded_at >= {{ reload_since('last_loaded_at') }}
+    {%- endif %}
 ),
 
 renamed as (
@@ -51,14 +82,44 @@ renamed as (
     from source
 ),
 
+{#- Every version read, with when it showed a refunded or charged-back status; on an
+    incremental build the staged row of each transaction read is one more version, carrying
+    the earliest sightings so far. #}
+versions as (
+    select
+        {{ columns | join(',\n        ') }},
+        case when status = 'REFUNDED' then seen_at end as refunded_seen_at,
+        case
+            when status in ('CHARGEBACK', 'PROTESTED', 'DISPUTE') then seen_at
+        end as charged_back_seen_at,
+        loaded_at as version_last_loaded_at
+    from renamed
+    {%- if is_incremental() %}
+    union all
+    select
+        {% for column in columns -%}
+        staged.{{ column }},
+        {% endfor -%}
+        staged.first_refunded_seen_at,
+        staged.first_charged_back_seen_at,
+        staged.last_loaded_at
+    from {{ this }} as staged
+    inner join (select distinct tenant_id, transaction_id from renamed) as read_now
+        on staged.tenant_id = read_now.tenant_id
+        and staged.transaction_id = read_now.transaction_id
+    {%- endif %}
+),
+
 first_seen as (
     select
-        *,
-        min(seen_at) filter (where status = 'REFUNDED')
+        {{ columns | join(',\n        ') }},
+        min(refunded_seen_at)
             over (partition by tenant_id, transaction_id) as first_refunded_seen_at,
-        min(seen_at) filter (where status in ('CHARGEBACK', 'PROTESTED', 'DISPUTE'))
-            over (partition by tenant_id, transaction_id) as first_charged_back_seen_at
-    from renamed
+        min(charged_back_seen_at)
+            over (partition by tenant_id, transaction_id) as first_charged_back_seen_at,
+        max(version_last_loaded_at)
+            over (partition by tenant_id, transaction_id) as last_loaded_at
+    from versions
 ),
 
 deduplicated as (

@@ -4,11 +4,30 @@
     subscription and order-bump fields, which the REST history does not document
     (int_hotmart__payments reads them from here when the sale lacks them, and the creation_date
     of a refund or chargeback notification as the sale's refunded_at).
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'event_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'event_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+            {'columns': ['tenant_id', 'transaction_id']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('hotmart', 'webhook_events') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -37,6 +56,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, event_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'event_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions

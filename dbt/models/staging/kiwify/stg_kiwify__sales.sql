@@ -7,11 +7,35 @@
 
     Kiwify may state the fee and net in another currency than the charge (`fee_currency`,
     `settlement_currency`); the currencies are kept next to the amounts.
+
+    first_charged_back_seen_at is the earliest load of any version with status chargedback: the
+    rules' "first sync that saw chargedback", the date of a chargeback Kiwify gives no
+    refunded_at for (docs/payment-reconciliation-rules.md, "Sales platforms").
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
+    first_charged_back_seen_at is the least of the staged value and the versions read (min is
+    associative), so it is a full refresh's too.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'sale_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'sale_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('kiwify', 'sales') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -52,6 +76,39 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, sale_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'sale_id']) }}
+),
+
+sightings as (
+    select
+        tenant_id,
+        sale_id,
+        min(loaded_at) filter (where status = 'chargedback') as charged_back_seen_at
+    from renamed
+    group by tenant_id, sale_id
+),
+
+final as (
+    select
+        newer_versions.*,
+        {%- if is_incremental() %}
+        least(sightings.charged_back_seen_at, staged.first_charged_back_seen_at)
+        {%- else %}
+        sightings.charged_back_seen_at
+        {%- endif %}
+            as first_charged_back_seen_at
+    from newer_versions
+    left join sightings
+        on newer_versions.tenant_id = sightings.tenant_id
+        and newer_versions.sale_id = sightings.sale_id
+    {%- if is_incremental() %}
+    left join {{ this }} as staged
+        on newer_versions.tenant_id = staged.tenant_id
+        and newer_versions.sale_id = staged.sale_id
+    {%- endif %}
 )
 
-select * from deduplicated
+select * from final

@@ -4,11 +4,30 @@
     in São Paulo wall time (or ISO-8601 with an offset, kept as written). A delivery wrapped as
     {"order": {...}} is read inside the wrapper; a cart abandonment has no order (event type
     cart_abandoned). The sale itself is re-read by the API (kiwify_sales); these rows are evidence.
+
+    Incremental (macros/incremental_staging.sql): a daily build reads only the raw rows loaded
+    since the newest it holds and replaces a record only by a newer version, so the daily
+    payment build does not re-deduplicate the whole history; the result is a full refresh's.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'event_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['tenant_id', 'event_id'], 'unique': true},
+            {'columns': ['loaded_at']},
+            {'columns': ['tenant_id', 'order_id']},
+        ],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('kiwify', 'webhook_events') }}
+    {{ loaded_since_last_build() }}
 ),
 
 unwrapped as (
@@ -47,6 +66,10 @@ renamed as (
 
 deduplicated as (
     {{ deduplicate_latest_version('renamed', 'tenant_id, event_id') }}
+),
+
+newer_versions as (
+    {{ newer_than_staged('deduplicated', ['tenant_id', 'event_id']) }}
 )
 
-select * from deduplicated
+select * from newer_versions
